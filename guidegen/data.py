@@ -1,0 +1,55 @@
+"""Load stage: reads data/*.yaml through the YAML loader and validates it into `SiteData`.
+
+Every file is read and checked even when an earlier one fails, so one run reports all
+problems. Knows file names, not templates or pages.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .errors import ErrorCollector, SiteError, SourceLocation
+from .models import DenialReason, Drug, Payer, Site
+from .schema import DRUG, PAYER, REASON, SITE, build_drugs, build_payers, build_reasons, build_site
+from .yaml_loader import load_yaml_file
+
+
+@dataclass(frozen=True)
+class SiteData:
+    """The validated records of a site, in file order."""
+
+    site: Site
+    payers: tuple[Payer, ...]
+    drugs: tuple[Drug, ...]
+    reasons: tuple[DenialReason, ...]
+
+
+def _load(root: Path, display: str, errors: ErrorCollector) -> Any:
+    path = root / display
+    if not path.is_file():
+        errors.add("file is missing", SourceLocation(display), "every site needs data/site.yaml, "
+                   "payers.yaml, drugs.yaml and denial_reasons.yaml")
+        return _MISSING
+    try:
+        return load_yaml_file(path, display)
+    except SiteError as error:
+        errors.add_error(error)
+        return _MISSING
+
+
+_MISSING = object()
+
+
+def load_site_data(root: Path, errors: ErrorCollector) -> SiteData | None:
+    """Read and validate the four data files; None (with errors collected) on any problem."""
+    raw = {spec.file: _load(root, spec.file, errors) for spec in (SITE, PAYER, DRUG, REASON)}
+    site = build_site(raw[SITE.file], errors) if raw[SITE.file] is not _MISSING else None
+    payers = build_payers(raw[PAYER.file], errors) if raw[PAYER.file] is not _MISSING else []
+    reasons = build_reasons(raw[REASON.file], errors) if raw[REASON.file] is not _MISSING else []
+    reason_slugs = [r.slug for r in reasons] if raw[REASON.file] is not _MISSING else []
+    drugs = build_drugs(raw[DRUG.file], reason_slugs, errors) if raw[DRUG.file] is not _MISSING else []
+    if errors or site is None:
+        return None
+    return SiteData(site, tuple(payers), tuple(drugs), tuple(reasons))

@@ -1,0 +1,154 @@
+"""The site's records as frozen dataclasses: what the schema produces and templates read.
+
+No I/O and no templating here. Each record carries where it was defined (`where`, left
+out of comparisons) and a `digest` of its fields, which page fingerprints are built from.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from .errors import SourceLocation
+
+
+def digest_of(value: Any) -> str:
+    """A stable hex digest of JSON-able data (sorted keys, dates as ISO strings)."""
+    blob = json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:24]
+
+
+class ThinPolicy(StrEnum):
+    """What happens to a page whose write-up is only the reason's generic fallback."""
+
+    NOINDEX = "noindex"
+    SKIP = "skip"
+    INDEX = "index"
+
+
+class Benefit(StrEnum):
+    """Which side of the plan pays for a drug; changes which policy and appeal route apply."""
+
+    PHARMACY = "pharmacy"
+    MEDICAL = "medical"
+
+
+@dataclass(frozen=True, slots=True)
+class Payer:
+    slug: str
+    name: str
+    short_name: str
+    aliases: tuple[str, ...] = ()
+    description: str | None = None
+    where: SourceLocation = field(default=SourceLocation(""), compare=False, repr=False)
+    digest: str = field(default="", compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Drug:
+    slug: str
+    name: str
+    generic_name: str | None = None
+    drug_class: str | None = None
+    condition: str | None = None
+    prescriber: str = "doctor"
+    reasons: tuple[str, ...] | None = None
+    aliases: tuple[str, ...] = ()
+    benefit: Benefit | None = None
+    where: SourceLocation = field(default=SourceLocation(""), compare=False, repr=False)
+    digest: str = field(default="", compare=False, repr=False)
+
+    @property
+    def full_name(self) -> str:
+        """'Ocrevus (ocrelizumab)', or the name alone when there is no generic name."""
+        if self.generic_name and self.generic_name.lower() != self.name.lower():
+            return f"{self.name} ({self.generic_name})"
+        return self.name
+
+
+@dataclass(frozen=True, slots=True)
+class DenialReason:
+    slug: str
+    name: str
+    title_phrase: str
+    lead: str
+    evidence: tuple[str, ...] = ()
+    next_steps: tuple[str, ...] = ()
+    where: SourceLocation = field(default=SourceLocation(""), compare=False, repr=False)
+    digest: str = field(default="", compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Offer:
+    list_price: float
+    first_letter_price: float
+    promo_code: str
+    checkout_url: str
+    currency_symbol: str = "$"
+
+    def price(self, amount: float) -> str:
+        """'$40' for whole amounts, '$29.50' otherwise."""
+        text = f"{amount:.0f}" if float(amount).is_integer() else f"{amount:.2f}"
+        return f"{self.currency_symbol}{text}"
+
+    @property
+    def list_price_text(self) -> str:
+        return self.price(self.list_price)
+
+    @property
+    def first_letter_price_text(self) -> str:
+        return self.price(self.first_letter_price)
+
+
+@dataclass(frozen=True, slots=True)
+class Site:
+    base_url: str
+    site_name: str
+    language: str
+    offer: Offer
+    thin_pages: ThinPolicy = ThinPolicy.NOINDEX
+    tagline: str = ""
+    next_steps: tuple[str, ...] = ()
+    where: SourceLocation = field(default=SourceLocation(""), compare=False, repr=False)
+    digest: str = field(default="", compare=False, repr=False)
+
+    def absolute(self, url: str) -> str:
+        """The absolute form of a site-relative URL ('/cigna/' -> 'https://.../cigna/')."""
+        return self.base_url.rstrip("/") + url
+
+
+@dataclass(frozen=True, slots=True)
+class FrontMatter:
+    title: str | None = None
+    description: str | None = None
+    updated: dt.date | None = None
+    reviewed_by: str | None = None
+    noindex: bool | None = None
+
+
+class ContentLevel(StrEnum):
+    """Where a write-up sits in the cascade, most specific first."""
+
+    GUIDE = "guide"
+    DRUG = "drug"
+    REASON = "reason"
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    url: str
+    text: str
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class GuideKey:
+    """One combination of the matrix, by record index (compact, orderable, picklable)."""
+
+    payer: int
+    drug: int
+    reason: int

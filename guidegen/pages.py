@@ -1,0 +1,171 @@
+"""What one page shows, assembled from the matrix, the links and the write-up: view models.
+
+`guide_page` is a pure function of its inputs, and its `fingerprint` digests every one of
+them (the records, the write-up, the related-link set, the templates, the site settings),
+so a later build can tell exactly which pages changed. Titles and descriptions are fitted
+to what search results show, dropping the least important words first. Produces no HTML.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from markupsafe import Markup
+
+from .content import page_names, render_doc
+from .links import HubPage, LinkGraph, LinkGroup
+from .matrix import Guide
+from .models import Link, Offer, Site
+
+TITLE_MAX = 60
+DESCRIPTION_MAX = 160
+
+
+@dataclass(frozen=True)
+class PageMeta:
+    """The <head> facts of a page."""
+
+    title: str
+    description: str
+    canonical: str
+    indexable: bool
+    updated: dt.date | None = None
+    reviewed_by: str | None = None
+
+    @property
+    def robots(self) -> str:
+        return "index, follow" if self.indexable else "noindex, follow"
+
+
+@dataclass(frozen=True)
+class CallToAction:
+    url: str
+    list_price: str
+    first_letter_price: str
+    promo_code: str
+
+
+@dataclass(frozen=True)
+class GuidePage:
+    guide: Guide
+    meta: PageMeta
+    heading: str
+    body: Markup
+    crumbs: tuple[Link, ...]
+    related: tuple[LinkGroup, ...]
+    next_steps: tuple[str, ...]
+    cta: CallToAction
+    fingerprint: str
+
+
+def fit(candidates: list[str], limit: int) -> str:
+    """The first candidate within the limit, else the shortest (never cut mid-word)."""
+    for text in candidates:
+        if len(text) <= limit:
+            return text
+    return min(candidates, key=len)
+
+
+def checkout_url(offer: Offer, payer: str, drug: str, reason: str) -> str:
+    """The checkout URL carrying the page's payer, drug and reason for attribution."""
+    parts = urlsplit(offer.checkout_url)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    query += [("payer", payer), ("drug", drug), ("reason", reason), ("code", offer.promo_code)]
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), parts.fragment))
+
+
+def guide_title(guide: Guide, site: Site) -> str:
+    d, r, p = guide.drug.name, guide.reason, guide.payer
+    question = f"{d} denied {r.title_phrase} by {p.name}?"
+    short_question = f"{d} denied {r.title_phrase} by {p.short_name}?"
+    return fit([
+        f"{question} Appeal guide | {site.site_name}",
+        f"{question} | {site.site_name}",
+        question,
+        short_question,
+        f"{d} {r.name.lower()} denial by {p.short_name}: appeal",
+        f"{d} {r.name.lower()} denial by {p.short_name}",
+    ], TITLE_MAX)
+
+
+def guide_description(guide: Guide) -> str:
+    d, r, p = guide.drug.name, guide.reason, guide.payer
+    return fit([
+        f"{d} denied {r.title_phrase} by {p.name}? What {p.short_name} usually asks for, your "
+        f"appeal rights, the evidence to gather and a drafted appeal letter.",
+        f"{d} denied {r.title_phrase} by {p.short_name}? What the plan asks for, your appeal "
+        f"rights and the evidence to gather.",
+        f"Appealing a {d} denial by {p.short_name} ({r.name.lower()}): criteria, appeal rights, "
+        f"evidence.",
+        f"{d} {r.name.lower()} denial by {p.short_name}: how to appeal.",
+    ], DESCRIPTION_MAX)
+
+
+def _fingerprint(*parts: object) -> str:
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(repr(part).encode("utf-8"))
+        digest.update(b"\x00")
+    return digest.hexdigest()[:32]
+
+
+def guide_page(guide: Guide, graph: LinkGraph, site: Site, templates_digest: str) -> GuidePage:
+    """Everything a guide shows; a pure function of the guide, its links and the site."""
+    names = page_names(guide.payer, guide.drug, guide.reason, site)
+    doc = guide.doc
+    title = doc.title.render(names) if doc.title is not None else guide_title(guide, site)
+    description = (doc.description.render(names) if doc.description is not None
+                   else guide_description(guide))
+    meta = PageMeta(
+        title=title, description=description, canonical=site.absolute(guide.url),
+        indexable=guide.indexable, updated=doc.front.updated, reviewed_by=doc.front.reviewed_by,
+    )
+    related = graph.related(guide.key)
+    cta = CallToAction(
+        url=checkout_url(site.offer, guide.payer.slug, guide.drug.slug, guide.reason.slug),
+        list_price=site.offer.list_price_text,
+        first_letter_price=site.offer.first_letter_price_text,
+        promo_code=site.offer.promo_code,
+    )
+    fingerprint = _fingerprint(
+        "guide", templates_digest, site.digest, guide.payer.digest, guide.drug.digest,
+        guide.reason.digest, doc.path, doc.digest, guide.indexable, related,
+    )
+    return GuidePage(
+        guide=guide, meta=meta,
+        heading=f"{guide.drug.name} denied {guide.reason.title_phrase} by {guide.payer.name}?",
+        body=render_doc(doc, names), crumbs=graph.guide_crumbs(guide), related=related,
+        next_steps=site.next_steps + guide.reason.next_steps, cta=cta, fingerprint=fingerprint,
+    )
+
+
+def hub_meta(hub: HubPage, site: Site) -> PageMeta:
+    """Title, description and robots of a hub page."""
+    title = fit([f"{hub.heading} | {site.site_name}", hub.heading], TITLE_MAX)
+    if hub.kind == "home":
+        description = (f"Why health plans deny specialty drugs and how to appeal: {hub.guide_count:,} "
+                       f"guides by plan, drug and denial reason, with a drafted appeal letter.")
+    elif hub.kind == "payer" and hub.payer is not None:
+        description = (f"Appeal guides for drugs denied by {hub.payer.name}: what the plan asks "
+                       f"for, your appeal rights and the evidence that wins.")
+    elif hub.kind == "payer_drug" and hub.payer is not None and hub.drug is not None:
+        description = (f"{hub.drug.name} denied by {hub.payer.name}? Pick the reason on your "
+                       f"denial letter for a guide to the appeal.")
+    elif hub.kind == "drug" and hub.drug is not None:
+        description = (f"{hub.drug.name} denied by your health plan? Appeal guides by plan and "
+                       f"by denial reason, with the evidence to gather.")
+    elif hub.reason is not None:
+        description = fit([f"Denied {hub.reason.title_phrase}? {hub.reason.lead}",
+                           f"Denied {hub.reason.title_phrase}? Appeal guides by drug and plan."],
+                          DESCRIPTION_MAX)
+    else:  # pragma: no cover - every kind is covered above
+        description = hub.heading
+    return PageMeta(title=title, description=fit([description], DESCRIPTION_MAX),
+                    canonical=site.absolute(hub.url), indexable=hub.indexable)
+
+
+def hub_fingerprint(hub: HubPage, site: Site, templates_digest: str) -> str:
+    return _fingerprint("hub", templates_digest, site.digest, hub)

@@ -1,0 +1,147 @@
+"""Render stage: view models -> HTML strings through the site's Jinja templates.
+
+The environment autoescapes everything and is strict about undefined names. Any template
+mistake, at load or at render time, becomes a `SiteError` at `templates/<name>:<line>`
+with the offending line. `digest` identifies the templates for page fingerprints.
+Writes no files.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateSyntaxError
+from jinja2.exceptions import TemplateError
+
+from .errors import ErrorCollector, SiteError, SourceLocation
+from .links import HubPage
+from .models import Site
+from .pages import GuidePage, PageMeta
+
+TEMPLATES_DIR = "templates"
+REQUIRED_TEMPLATES = ("guide.html", "home.html", "hub.html", "404.html")
+
+# Federal rules the appeal-rights section cites (official or widely used public sources).
+CITATIONS = {
+    "phs_2719": ("PHS Act §2719 (42 U.S.C. 300gg-19)",
+                 "https://www.law.cornell.edu/uscode/text/42/300gg-19"),
+    "cfr_147_136": ("45 CFR 147.136",
+                    "https://www.ecfr.gov/current/title-45/subtitle-A/subchapter-B/part-147/section-147.136"),
+    "erisa_503": ("ERISA §503 (29 U.S.C. 1133)", "https://www.law.cornell.edu/uscode/text/29/1133"),
+    "cfr_2560": ("29 CFR 2560.503-1",
+                 "https://www.ecfr.gov/current/title-29/subtitle-B/chapter-XXV/subchapter-F/part-2560/section-2560.503-1"),
+    "part_d": ("42 CFR part 423, subpart M (Medicare Part D)",
+               "https://www.ecfr.gov/current/title-42/chapter-IV/subchapter-B/part-423/subpart-M"),
+    "part_c": ("42 CFR part 422, subpart M (Medicare Advantage)",
+               "https://www.ecfr.gov/current/title-42/chapter-IV/subchapter-B/part-422/subpart-M"),
+    "medicaid": ("42 CFR part 438, subpart F (Medicaid managed care)",
+                 "https://www.ecfr.gov/current/title-42/chapter-IV/subchapter-C/part-438/subpart-F"),
+}
+
+
+def template_error(exc: BaseException, root: Path) -> SiteError:
+    """A template exception as `templates/<name>:<line>: message`, with the line's text."""
+    templates = (root / TEMPLATES_DIR).resolve()
+    if isinstance(exc, TemplateSyntaxError) and exc.filename:
+        path = Path(exc.filename)
+        line = exc.lineno or 0
+        display = _display(path, templates, root)
+        source = _line_text(path, line)
+        return SiteError(f"template syntax error: {exc.message}", SourceLocation(display, line),
+                         None, source)
+    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+        path = Path(frame.filename)
+        if path.suffix in (".html", ".xml", ".txt") and _inside(path, templates):
+            display = _display(path, templates, root)
+            message = getattr(exc, "message", None) or str(exc)
+            hint = "check the variable's name; templates get page, site and helpers" \
+                if "undefined" in str(message) else None
+            return SiteError(f"template error: {message}", SourceLocation(display, frame.lineno or 0),
+                             hint, _line_text(path, frame.lineno or 0))
+    return SiteError(f"template error: {exc}", SourceLocation(TEMPLATES_DIR))
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    try:
+        path.resolve().relative_to(folder)
+        return True
+    except ValueError:
+        return False
+
+
+def _display(path: Path, templates: Path, root: Path) -> str:
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return f"{TEMPLATES_DIR}/{path.name}"
+
+
+def _line_text(path: Path, line: int) -> str | None:
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return None
+    return lines[line - 1] if 0 < line <= len(lines) else None
+
+
+class Renderer:
+    """The site's templates, loaded once; renders pages to strings."""
+
+    def __init__(self, root: Path, site: Site, asset_url: Callable[[str], str]) -> None:
+        self.root = root
+        self.site = site
+        self.env = Environment(
+            loader=FileSystemLoader(str(root / TEMPLATES_DIR)),
+            autoescape=True,
+            undefined=StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=True,
+        )
+        self.env.globals.update(site=site, asset=asset_url, citations=CITATIONS)
+        self.digest = self._digest()
+
+    def _digest(self) -> str:
+        digest = hashlib.sha256()
+        folder = self.root / TEMPLATES_DIR
+        for path in sorted(folder.rglob("*")) if folder.is_dir() else []:
+            if path.is_file():
+                digest.update(path.relative_to(folder).as_posix().encode())
+                digest.update(path.read_bytes())
+        return digest.hexdigest()[:24]
+
+    def check(self, errors: ErrorCollector) -> None:
+        """Load every template (syntax errors with their line) and require the core ones."""
+        folder = self.root / TEMPLATES_DIR
+        if not folder.is_dir():
+            errors.add("the templates folder is missing", SourceLocation(TEMPLATES_DIR))
+            return
+        for name in REQUIRED_TEMPLATES:
+            if not (folder / name).is_file():
+                errors.add(f"required template '{name}' is missing", SourceLocation(TEMPLATES_DIR))
+        for name in self.env.list_templates():
+            try:
+                self.env.get_template(name)
+            except TemplateSyntaxError as exc:
+                errors.add_error(template_error(exc, self.root))
+            except UnicodeDecodeError:
+                errors.add("template is not valid UTF-8", SourceLocation(f"{TEMPLATES_DIR}/{name}"))
+
+    def render(self, name: str, **context: Any) -> str:
+        try:
+            return self.env.get_template(name).render(**context)
+        except (TemplateError, TypeError, ValueError, AttributeError, KeyError, IndexError) as exc:
+            raise template_error(exc, self.root) from None
+
+    def guide(self, page: GuidePage) -> str:
+        return self.render("guide.html", page=page, meta=page.meta)
+
+    def hub(self, hub: HubPage, meta: PageMeta) -> str:
+        return self.render("home.html" if hub.kind == "home" else "hub.html", page=hub, meta=meta)
+
+    def not_found(self, meta: PageMeta) -> str:
+        return self.render("404.html", meta=meta)

@@ -1,0 +1,493 @@
+"""Declarative checks of site.yaml, payers.yaml, drugs.yaml and denial_reasons.yaml.
+
+Takes the located values the YAML loader produced and returns frozen records, collecting
+*every* problem as `file:line: path.to.field: what is wrong (hint)` with a did-you-mean
+for misspelt keys, slugs and choices. Cross-record rules (unique slugs, aliases, drug
+reasons) are checked here too. No I/O: the caller reads the files.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from .errors import ErrorCollector, SourceLocation, did_you_mean
+from .models import Benefit, DenialReason, Drug, Offer, Payer, Site, ThinPolicy, digest_of
+from .yaml_loader import YList, YMap, line_of
+
+SLUG_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+LANG_RE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+PROMO_RE = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
+RESERVED_PAYER_SLUGS = frozenset({"drugs", "reasons", "assets", "static", "search"})
+MAX_NAME = 120
+
+Checker = Callable[[Any], str | None]
+
+
+@dataclass(frozen=True)
+class Field:
+    """One allowed key of a record: its kind, whether it is required, a description."""
+
+    name: str
+    kind: str
+    required: bool = False
+    doc: str = ""
+    choices: tuple[str, ...] = ()
+    fields: tuple[Field, ...] = ()
+
+
+@dataclass(frozen=True)
+class RecordSpec:
+    """How one data file is shaped: a list of records (or one mapping) of these fields."""
+
+    file: str
+    label: str
+    fields: tuple[Field, ...]
+    is_list: bool = True
+
+
+def slugify(text: str) -> str:
+    """A slug suggestion for a hint ('Ocrevus (ocrelizumab)' -> 'ocrevus-ocrelizumab')."""
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+def _type_name(value: Any) -> str:
+    if value is None:
+        return "empty"
+    if isinstance(value, bool):
+        return "a true/false value"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return type(value).__name__
+
+
+def _not_text(value: Any) -> str | None:
+    if isinstance(value, str):
+        return None
+    if value is None:
+        return "is empty"
+    if isinstance(value, (bool, int, float)) or type(value).__name__ in ("date", "datetime"):
+        return f"was read as {_type_name(value)} ({value!r}), not text; put it in quotes"
+    return f"must be text, not {_type_name(value)}"
+
+
+def check_slug(value: Any) -> str | None:
+    if (problem := _not_text(value)) is not None:
+        return problem
+    if not SLUG_RE.match(value):
+        suggestion = slugify(value)
+        tail = f"; try '{suggestion}'" if suggestion else ""
+        return (
+            f"'{value}' is not a valid slug: use lowercase letters, digits and single "
+            f"hyphens{tail}"
+        )
+    return None
+
+
+def check_name(value: Any) -> str | None:
+    if (problem := _not_text(value)) is not None:
+        return problem
+    if not value.strip():
+        return "is empty"
+    if "\n" in value.strip():
+        return "must be a single line"
+    if len(value) > MAX_NAME:
+        return f"is {len(value)} characters long; keep it under {MAX_NAME}"
+    return None
+
+
+def check_text(value: Any) -> str | None:
+    if (problem := _not_text(value)) is not None:
+        return problem
+    return "is empty" if not value.strip() else None
+
+
+def check_number(value: Any) -> str | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return f"must be a number, not {_type_name(value)}"
+    return "must not be negative" if value < 0 else None
+
+
+def check_url(value: Any) -> str | None:
+    if (problem := _not_text(value)) is not None:
+        return problem
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc or " " in value:
+        return f"'{value}' is not an absolute http(s) URL"
+    return None
+
+
+def check_base_url(value: Any) -> str | None:
+    if (problem := check_url(value)) is not None:
+        return problem
+    parts = urlsplit(value)
+    if parts.query or parts.fragment:
+        return "must not have a query or fragment"
+    return None
+
+
+def check_language(value: Any) -> str | None:
+    if (problem := _not_text(value)) is not None:
+        return problem
+    return None if LANG_RE.match(value) else f"'{value}' is not a language tag such as 'en-US'"
+
+
+def check_date(value: Any) -> str | None:
+    if isinstance(value, dt.date):
+        return None
+    return f"must be a date like 2026-11-01 (unquoted), not {value!r}"
+
+
+def check_bool(value: Any) -> str | None:
+    return None if isinstance(value, bool) else f"must be true or false, not {value!r}"
+
+
+def check_promo(value: Any) -> str | None:
+    if (problem := _not_text(value)) is not None:
+        return problem
+    return None if PROMO_RE.match(value) else "use letters, digits, '-' or '_' (at most 40)"
+
+
+_SCALAR_CHECKS: dict[str, Checker] = {
+    "slug": check_slug,
+    "name": check_name,
+    "text": check_text,
+    "number": check_number,
+    "url": check_url,
+    "base_url": check_base_url,
+    "language": check_language,
+    "promo": check_promo,
+    "date": check_date,
+    "bool": check_bool,
+}
+_LIST_ITEM_KIND = {"slug_list": "slug", "text_list": "text"}
+
+PAYER = RecordSpec(
+    "data/payers.yaml",
+    "payers",
+    (
+        Field("slug", "slug", True, "URL segment, unique among payers"),
+        Field("name", "name", True, "display name, as in page titles"),
+        Field("short_name", "name", doc="shorter name used in running text; defaults to name"),
+        Field("aliases", "slug_list", doc="earlier slugs; their URLs redirect to the new ones"),
+        Field("description", "text", doc="one or two sentences for the payer's hub page"),
+    ),
+)
+DRUG = RecordSpec(
+    "data/drugs.yaml",
+    "drugs",
+    (
+        Field("slug", "slug", True, "URL segment, unique among drugs"),
+        Field("name", "name", True, "brand name as shown in titles"),
+        Field("generic_name", "name", doc="generic (nonproprietary) name"),
+        Field("drug_class", "name", doc="pharmacologic class; used to pick related guides"),
+        Field("condition", "name", doc="the condition it usually treats"),
+        Field("prescriber", "name", doc="'neurologist' gives 'your neurologist' in copy"),
+        Field("reasons", "slug_list", doc="the only denial reasons this drug gets pages for"),
+        Field("aliases", "slug_list", doc="earlier slugs; their URLs redirect to the new ones"),
+        Field("benefit", "enum", doc="which benefit usually pays", choices=("pharmacy", "medical")),
+    ),
+)
+REASON = RecordSpec(
+    "data/denial_reasons.yaml",
+    "denial_reasons",
+    (
+        Field("slug", "slug", True, "URL segment, unique among reasons"),
+        Field("name", "name", True, "short name, as in hub lists"),
+        Field("title_phrase", "name", True, "completes '<drug> denied <title_phrase> by <payer>?'"),
+        Field("lead", "text", True, "one paragraph: what usually wins this appeal"),
+        Field("evidence", "text_list", doc="what plans usually ask to see for this reason"),
+        Field("next_steps", "text_list", doc="reason-specific steps added to the checklist"),
+    ),
+)
+OFFER_FIELDS = (
+    Field("list_price", "number", True, "price of a drafted letter"),
+    Field("first_letter_price", "number", True, "price of the first letter with the promo code"),
+    Field("promo_code", "promo", True, "code that gives the first-letter price"),
+    Field("checkout_url", "url", True, "checkout page; payer, drug and reason are appended"),
+    Field("currency_symbol", "name", doc="defaults to '$'"),
+)
+FRONT_MATTER = RecordSpec(
+    "content/*.md",
+    "front matter",
+    (
+        Field("title", "name", doc="the page's <title> and social title, if not the default"),
+        Field("description", "text", doc="the page's meta description, if not the default"),
+        Field("updated", "date", doc="when the write-up last changed materially (2026-11-01)"),
+        Field("reviewed_by", "name", doc="who reviewed it, shown as 'Last reviewed ... by ...'"),
+        Field("noindex", "bool", doc="true keeps the page out of search results"),
+    ),
+    is_list=False,
+)
+SITE = RecordSpec(
+    "data/site.yaml",
+    "site",
+    (
+        Field("base_url", "base_url", True, "absolute URL the site is served from"),
+        Field("site_name", "name", True, "brand name"),
+        Field("language", "language", True, "language tag of the pages, e.g. en-US"),
+        Field("offer", "mapping", True, "the call to action's prices and checkout", fields=OFFER_FIELDS),
+        Field(
+            "thin_pages",
+            "enum",
+            doc="pages with only the generic write-up: noindex (default), skip or index",
+            choices=tuple(p.value for p in ThinPolicy),
+        ),
+        Field("tagline", "text", doc="one line under the brand on the home page"),
+        Field("next_steps", "text_list", doc="the checklist shown on every guide"),
+    ),
+    is_list=False,
+)
+
+
+class RecordChecker:
+    """Checks located values against a RecordSpec, reporting into an ErrorCollector."""
+
+    def __init__(self, spec: RecordSpec, errors: ErrorCollector, file: str | None = None) -> None:
+        self.spec = spec
+        self.errors = errors
+        self.file = file or spec.file
+
+    def report(self, line: int, path: str, message: str, hint: str | None = None) -> None:
+        where = f"{path}: " if path else ""
+        self.errors.add(f"{where}{message}", SourceLocation(self.file, line), hint)
+
+    def records(self, value: Any) -> list[tuple[YMap, str]]:
+        """The file's records with their labels ('drugs[3]'); shape errors reported."""
+        spec = self.spec
+        if value is None:
+            self.report(1, "", f"the file is empty; it must be a list of {spec.label}")
+            return []
+        if not spec.is_list:
+            if not isinstance(value, YMap):
+                self.report(line_of(value, 1), "",
+                            f"{spec.label} must be a mapping of 'key: value' lines, "
+                            f"not {_type_name(value)}")
+                return []
+            return [(value, spec.label)]
+        if isinstance(value, YMap) and spec.label in value:
+            self.report(value.key_line(spec.label), "", f"the file is a plain list of {spec.label}",
+                        f"remove the '{spec.label}:' line and un-indent the list")
+            return []
+        if not isinstance(value, YList):
+            self.report(line_of(value, 1), "", f"must be a list of {spec.label} ('- slug: ...'), not {_type_name(value)}")
+            return []
+        if not value:
+            self.report(value.line, "", f"the list of {spec.label} is empty")
+        found = []
+        for index, item in enumerate(value):
+            label = f"{spec.label}[{index}]"
+            if not isinstance(item, YMap):
+                self.report(value.item_line(index), label,
+                            f"must be a mapping ('slug: ...', 'name: ...'), not {_type_name(item)}")
+                continue
+            found.append((item, label))
+        return found
+
+    def fields(self, record: YMap, label: str, fields: Sequence[Field]) -> dict[str, Any] | None:
+        """Checked values of one record, or None when any field is wrong."""
+        known = {f.name: f for f in fields}
+        ok = True
+        for key in record:
+            if key not in known:
+                ok = False
+                hint = did_you_mean(str(key), known) or f"allowed keys: {', '.join(known)}"
+                self.report(record.key_line(key), f"{label}", f"unknown key '{key}'", hint)
+        values: dict[str, Any] = {}
+        for spec_field in fields:
+            path = f"{label}.{spec_field.name}"
+            if spec_field.name not in record:
+                if spec_field.required:
+                    ok = False
+                    self.report(record.line, label, f"missing required key '{spec_field.name}'",
+                                spec_field.doc or None)
+                continue
+            value = record[spec_field.name]
+            line = record.key_line(spec_field.name)
+            checked = self.value(spec_field, value, line, path)
+            if checked is _INVALID:
+                ok = False
+            else:
+                values[spec_field.name] = checked
+        return values if ok else None
+
+    def value(self, spec_field: Field, value: Any, line: int, path: str) -> Any:
+        kind = spec_field.kind
+        if kind in _SCALAR_CHECKS:
+            problem = _SCALAR_CHECKS[kind](value)
+            if problem:
+                self.report(line, path, problem)
+                return _INVALID
+            if kind in ("text", "name"):
+                return " ".join(value.split())
+            if kind == "date" and isinstance(value, dt.datetime):
+                return value.date()
+            return value
+        if kind == "enum":
+            if value not in spec_field.choices or not isinstance(value, str):
+                hint = did_you_mean(str(value), spec_field.choices)
+                self.report(line, path, f"'{value}' is not one of: {', '.join(spec_field.choices)}", hint)
+                return _INVALID
+            return value
+        if kind in _LIST_ITEM_KIND:
+            return self.list_value(spec_field, value, line, path)
+        if kind == "mapping":
+            if not isinstance(value, YMap):
+                self.report(line, path, f"must be a mapping, not {_type_name(value)}")
+                return _INVALID
+            checked = self.fields(value, path, spec_field.fields)
+            return _INVALID if checked is None else checked
+        raise AssertionError(f"unknown field kind {kind}")  # pragma: no cover
+
+    def list_value(self, spec_field: Field, value: Any, line: int, path: str) -> Any:
+        if not isinstance(value, YList):
+            self.report(line, path, f"must be a list ([a, b]), not {_type_name(value)}")
+            return _INVALID
+        if not value:
+            self.report(line, path, "is an empty list; remove the key instead")
+            return _INVALID
+        item_check = _SCALAR_CHECKS[_LIST_ITEM_KIND[spec_field.kind]]
+        items: list[str] = []
+        ok = True
+        for index, item in enumerate(value):
+            problem = item_check(item)
+            if problem:
+                ok = False
+                self.report(value.item_line(index), f"{path}[{index}]", problem)
+            elif item in items:
+                ok = False
+                self.report(value.item_line(index), f"{path}[{index}]", f"'{item}' is listed twice")
+            else:
+                items.append(" ".join(item.split()) if spec_field.kind == "text_list" else item)
+        return tuple(items) if ok else _INVALID
+
+
+_INVALID = object()
+
+
+def _where(spec: RecordSpec, record: YMap) -> SourceLocation:
+    return SourceLocation(spec.file, record.line)
+
+
+def _checked(spec: RecordSpec, value: Any, errors: ErrorCollector) -> list[tuple[YMap, dict[str, Any]]]:
+    checker = RecordChecker(spec, errors)
+    out = []
+    for record, label in checker.records(value):
+        fields = checker.fields(record, label, spec.fields)
+        if fields is not None:
+            out.append((record, fields))
+    return out
+
+
+def _unique_slugs(spec: RecordSpec, rows: list[tuple[YMap, dict[str, Any]]], errors: ErrorCollector) -> None:
+    """Slugs and aliases are unique within a file (case-folded), and aliases are not live."""
+    owners: dict[str, int] = {}
+    for record, fields in rows:
+        owners.setdefault(fields["slug"], record.key_line("slug"))
+    seen: dict[str, int] = {}
+    for record, fields in rows:
+        slug, line = fields["slug"], record.key_line("slug")
+        if slug in seen:
+            errors.add(f"{spec.label}: slug '{slug}' is used twice (first on line {seen[slug]})",
+                       SourceLocation(spec.file, line), "give each record its own slug")
+        seen.setdefault(slug, line)
+    alias_seen: dict[str, int] = {}
+    for record, fields in rows:
+        line = record.key_line("aliases")
+        for alias in fields.get("aliases", ()):
+            if alias in owners:
+                errors.add(f"{spec.label}: alias '{alias}' is the slug of a live record "
+                           f"(line {owners[alias]})", SourceLocation(spec.file, line),
+                           "an alias must be an old slug no record uses any more")
+            elif alias in alias_seen:
+                errors.add(f"{spec.label}: alias '{alias}' is listed by two records "
+                           f"(first on line {alias_seen[alias]})", SourceLocation(spec.file, line))
+            alias_seen.setdefault(alias, line)
+
+
+def build_payers(value: Any, errors: ErrorCollector) -> list[Payer]:
+    rows = _checked(PAYER, value, errors)
+    _unique_slugs(PAYER, rows, errors)
+    payers = []
+    for record, f in rows:
+        for key in ("slug", "aliases"):
+            for slug in [f[key]] if key == "slug" else f.get(key, ()):
+                if slug in RESERVED_PAYER_SLUGS:
+                    errors.add(f"payers: '{slug}' is reserved for the site's own pages",
+                               SourceLocation(PAYER.file, record.key_line(key)),
+                               f"reserved: {', '.join(sorted(RESERVED_PAYER_SLUGS))}")
+        payers.append(Payer(
+            slug=f["slug"], name=f["name"], short_name=f.get("short_name", f["name"]),
+            aliases=f.get("aliases", ()), description=f.get("description"),
+            where=_where(PAYER, record), digest=digest_of(f),
+        ))
+    return payers
+
+
+def build_reasons(value: Any, errors: ErrorCollector) -> list[DenialReason]:
+    rows = _checked(REASON, value, errors)
+    _unique_slugs(REASON, rows, errors)
+    return [
+        DenialReason(
+            slug=f["slug"], name=f["name"], title_phrase=f["title_phrase"], lead=f["lead"],
+            evidence=f.get("evidence", ()), next_steps=f.get("next_steps", ()),
+            where=_where(REASON, record), digest=digest_of(f),
+        )
+        for record, f in rows
+    ]
+
+
+def build_drugs(value: Any, reason_slugs: Sequence[str], errors: ErrorCollector) -> list[Drug]:
+    rows = _checked(DRUG, value, errors)
+    _unique_slugs(DRUG, rows, errors)
+    drugs = []
+    known = set(reason_slugs)
+    for record, f in rows:
+        reasons = f.get("reasons")
+        if reasons is not None and known:
+            line_list = record["reasons"]
+            for index, slug in enumerate(reasons):
+                if slug not in known:
+                    errors.add(f"drugs: reasons[{index}]: unknown denial reason '{slug}'",
+                               SourceLocation(DRUG.file, line_list.item_line(index)),
+                               did_you_mean(slug, known) or "see data/denial_reasons.yaml")
+        benefit = f.get("benefit")
+        drugs.append(Drug(
+            slug=f["slug"], name=f["name"], generic_name=f.get("generic_name"),
+            drug_class=f.get("drug_class"), condition=f.get("condition"),
+            prescriber=f.get("prescriber", "doctor"), reasons=reasons,
+            aliases=f.get("aliases", ()), benefit=Benefit(benefit) if benefit else None,
+            where=_where(DRUG, record), digest=digest_of(f),
+        ))
+    return drugs
+
+
+def build_site(value: Any, errors: ErrorCollector) -> Site | None:
+    rows = _checked(SITE, value, errors)
+    if not rows:
+        return None
+    record, f = rows[0]
+    o = f["offer"]
+    offer = Offer(
+        list_price=o["list_price"], first_letter_price=o["first_letter_price"],
+        promo_code=o["promo_code"], checkout_url=o["checkout_url"],
+        currency_symbol=o.get("currency_symbol", "$"),
+    )
+    if offer.first_letter_price > offer.list_price:
+        errors.add("site.offer.first_letter_price is higher than list_price",
+                   SourceLocation(SITE.file, record["offer"].key_line("first_letter_price")),
+                   "the promo price should be the lower one")
+    return Site(
+        base_url=f["base_url"].rstrip("/"), site_name=f["site_name"], language=f["language"],
+        offer=offer, thin_pages=ThinPolicy(f.get("thin_pages", "noindex")),
+        tagline=f.get("tagline", ""), next_steps=f.get("next_steps", ()),
+        where=_where(SITE, record), digest=digest_of(f),
+    )

@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# Quick start, command 2: install what is needed, then run the whole test suite.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+source scripts/bootstrap.sh
+exec .venv/bin/python -m pytest "$@"
