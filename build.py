@@ -12,8 +12,13 @@ from guidegen.pipeline import build_site, check_site
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--root", type=click.Path(file_okay=False, path_type=Path), default=".",
-              show_default=True, help="The site's root: the folder holding data/, content/, templates/.")
+@click.option(
+    "--root",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=".",
+    show_default=True,
+    help="The site's root: the folder holding data/, content/, templates/.",
+)
 @click.pass_context
 def cli(ctx: click.Context, root: Path) -> None:
     """Build DenialHelp's appeal-guide site from data/*.yaml and content/**/*.md."""
@@ -31,8 +36,13 @@ class ProgressBar:
         if not sys.stderr.isatty():
             return
         if self.bar is None:
-            self.bar = click.progressbar(length=total, label="Rendering guides", file=sys.stderr,
-                                         show_eta=True, show_pos=True)
+            self.bar = click.progressbar(
+                length=total,
+                label="Rendering guides",
+                file=sys.stderr,
+                show_eta=True,
+                show_pos=True,
+            )
             self.bar.__enter__()
         self.bar.update(done - self.done)
         self.done = done
@@ -41,8 +51,12 @@ class ProgressBar:
 
 
 @cli.command()
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Output folder (default: output/ under the site's root).")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Output folder (default: output/ under the site's root).",
+)
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
 @click.pass_obj
 def build(root: Path, out: Path | None, quiet: bool) -> None:
@@ -63,9 +77,11 @@ def check(root: Path) -> None:
     """Validate data, write-ups and templates; write nothing."""
     site = check_site(root)
     m = site.matrix
-    click.echo(f"OK: {len(site.data.payers)} payers, {len(site.data.drugs)} drugs, "
-               f"{len(site.data.reasons)} denial reasons, "
-               f"{sum(1 for _ in site.content.all())} write-ups, {m.count():,} guides.")
+    click.echo(
+        f"OK: {len(site.data.payers)} payers, {len(site.data.drugs)} drugs, "
+        f"{len(site.data.reasons)} denial reasons, "
+        f"{sum(1 for _ in site.content.all())} write-ups, {m.count():,} guides."
+    )
 
 
 if __name__ == "__main__":

@@ -40,7 +40,9 @@ def collect_assets(root: Path, errors: ErrorCollector) -> Assets:
             continue
         name = path.relative_to(folder).as_posix()
         if any(c.isspace() for c in name):
-            errors.add("asset names must not contain spaces", SourceLocation(f"{STATIC_DIR}/{name}"))
+            errors.add(
+                "asset names must not contain spaces", SourceLocation(f"{STATIC_DIR}/{name}")
+            )
             continue
         data = path.read_bytes()
         digest = hashlib.sha256(data).hexdigest()[:10]

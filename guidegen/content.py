@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import StrictUndefined, TemplateSyntaxError, nodes
-from jinja2.exceptions import TemplateError, UndefinedError
-from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
+from jinja2.exceptions import SecurityError, TemplateError, UndefinedError
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup
 
 from .data import SiteData
@@ -36,8 +36,16 @@ MAX_CONTENT_BYTES = 1024 * 1024
 # The names a write-up body may use, and the fields each one offers.
 CONTEXT_FIELDS: dict[str, tuple[str, ...]] = {
     "payer": ("slug", "name", "short_name", "description"),
-    "drug": ("slug", "name", "generic_name", "full_name", "drug_class", "condition",
-             "prescriber", "benefit"),
+    "drug": (
+        "slug",
+        "name",
+        "generic_name",
+        "full_name",
+        "drug_class",
+        "condition",
+        "prescriber",
+        "benefit",
+    ),
     "reason": ("slug", "name", "title_phrase", "lead"),
     "site": ("site_name", "base_url", "language", "tagline"),
     "offer": ("list_price_text", "first_letter_price_text", "promo_code"),
@@ -131,7 +139,7 @@ def _split_front_matter(text: str) -> tuple[str | None, str, int]:
         return None, text, 1
     for index in range(1, len(lines)):
         if lines[index].rstrip() in ("---", "..."):
-            return "\n".join(lines[1:index]), "\n".join(lines[index + 1:]), index + 2
+            return "\n".join(lines[1:index]), "\n".join(lines[index + 1 :]), index + 2
     raise ValueError("front matter is not closed")
 
 
@@ -169,7 +177,9 @@ class _Compiler:
         data = self.data
         ok = True
         kinds: list[tuple[str, str | None, Iterable[Any]]] = [
-            ("payer", payer, data.payers), ("drug", drug, data.drugs), ("denial reason", reason, data.reasons),
+            ("payer", payer, data.payers),
+            ("drug", drug, data.drugs),
+            ("denial reason", reason, data.reasons),
         ]
         for kind, slug, records in kinds:
             if slug is None:
@@ -183,7 +193,9 @@ class _Compiler:
                 hint = f"'{slug}' was renamed to '{renamed.slug}'; move the file"
             else:
                 hint = did_you_mean(slug, [r.slug for r in records]) or f"no {kind} has this slug"
-            self.errors.add(f"the path names an unknown {kind} '{slug}'", SourceLocation(rel, 1), hint)
+            self.errors.add(
+                f"the path names an unknown {kind} '{slug}'", SourceLocation(rel, 1), hint
+            )
         if ok and drug is not None:
             record = next(d for d in data.drugs if d.slug == drug)
             if record.reasons is not None and reason not in record.reasons:
@@ -221,39 +233,46 @@ class _Compiler:
             return self.env.parse(source)
         except TemplateSyntaxError as exc:
             line = first_line + (exc.lineno or 1) - 1
-            self.errors.add(f"template syntax error: {exc.message}", SourceLocation(rel, line),
-                            "Jinja tags look like {{ drug.name }} and {% if drug.condition %}")
+            self.errors.add(
+                f"template syntax error: {exc.message}",
+                SourceLocation(rel, line),
+                "Jinja tags look like {{ drug.name }} and {% if drug.condition %}",
+            )
             return None
 
     def check_names(self, rel: str, tree: nodes.Template, first_line: int) -> bool:
-        ok = True
+        """Report names and fields a page does not provide, and include/import tags."""
+        before = len(self.errors)
+
+        def where(node: nodes.Node) -> SourceLocation:
+            return SourceLocation(rel, first_line + (node.lineno or 1) - 1)
+
         stored = {n.name for n in tree.find_all(nodes.Name) if n.ctx in ("store", "param")}
-        for node in tree.find_all((nodes.Include, nodes.Extends, nodes.Import, nodes.FromImport)):
-            ok = False
-            self.errors.add("write-ups cannot include or import templates",
-                            SourceLocation(rel, first_line + node.lineno - 1))
-        for node in tree.find_all(nodes.Name):
-            if node.ctx != "load" or node.name in CONTEXT_FIELDS or node.name in stored:
-                continue
-            if node.name in _JINJA_GLOBALS:
-                continue
-            ok = False
-            self.errors.add(f"unknown variable '{node.name}'", SourceLocation(rel, first_line + node.lineno - 1),
-                            did_you_mean(node.name, CONTEXT_FIELDS) or
-                            f"write-ups can use {', '.join(CONTEXT_FIELDS)}")
-        for node in tree.find_all(nodes.Getattr):
-            owner = node.node
+        for stmt in tree.find_all((nodes.Include, nodes.Extends, nodes.Import, nodes.FromImport)):
+            self.errors.add("write-ups cannot include or import templates", where(stmt))
+        for name in tree.find_all(nodes.Name):
+            known = (
+                name.name in CONTEXT_FIELDS or name.name in stored or name.name in _JINJA_GLOBALS
+            )
+            if name.ctx == "load" and not known:
+                hint = did_you_mean(name.name, CONTEXT_FIELDS)
+                self.errors.add(
+                    f"unknown variable '{name.name}'",
+                    where(name),
+                    hint or f"write-ups can use {', '.join(CONTEXT_FIELDS)}",
+                )
+        for attr in tree.find_all(nodes.Getattr):
+            owner = attr.node
             if not isinstance(owner, nodes.Name) or owner.name not in CONTEXT_FIELDS:
                 continue
-            if owner.name in stored:
-                continue
             allowed = CONTEXT_FIELDS[owner.name]
-            if node.attr not in allowed:
-                ok = False
-                self.errors.add(f"'{owner.name}' has no field '{node.attr}'",
-                                SourceLocation(rel, first_line + node.lineno - 1),
-                                did_you_mean(node.attr, allowed) or f"{owner.name} has {', '.join(allowed)}")
-        return ok
+            if owner.name not in stored and attr.attr not in allowed:
+                self.errors.add(
+                    f"'{owner.name}' has no field '{attr.attr}'",
+                    where(attr),
+                    did_you_mean(attr.attr, allowed) or f"{owner.name} has {', '.join(allowed)}",
+                )
+        return len(self.errors) == before
 
     def template(self, rel: str, source: str, first_line: int) -> Any | None:
         """A checked, compiled template of a small front-matter string (title, description)."""
@@ -277,8 +296,11 @@ class _Compiler:
         try:
             front_text, body, body_line = _split_front_matter(text)
         except ValueError:
-            self.errors.add("front matter is not closed", SourceLocation(rel, 1),
-                            "end it with a line of three dashes: ---")
+            self.errors.add(
+                "front matter is not closed",
+                SourceLocation(rel, 1),
+                "end it with a line of three dashes: ---",
+            )
             return None
         front = self.front_matter(rel, front_text)
         ok = front is not None and slugs_ok
@@ -289,8 +311,11 @@ class _Compiler:
         if tree is None or not self.check_names(rel, tree, body_line):
             return None
         if not body.strip():
-            self.errors.add("the write-up has no body", SourceLocation(rel, body_line),
-                            "write the Markdown below the front matter")
+            self.errors.add(
+                "the write-up has no body",
+                SourceLocation(rel, body_line),
+                "write the Markdown below the front matter",
+            )
             return None
         if not ok or front is None:
             return None
@@ -302,16 +327,26 @@ class _Compiler:
             description = self.template(rel, matter.description, lines["description"])
         html = markdown_to_template_source(body, self.md)
         return ContentDoc(
-            path=rel, level=level, reason=reason, drug=drug, payer=payer, front=matter,
+            path=rel,
+            level=level,
+            reason=reason,
+            drug=drug,
+            payer=payer,
+            front=matter,
             digest=hashlib.sha256(text.encode("utf-8")).hexdigest()[:24],
-            words=len(re.findall(r"[A-Za-z0-9’']+", _TAG_OR_MARK_RE.sub(" ", body))),
-            body_line=body_line, source=body,
-            body=self.env.from_string(html), check_body=self.env.from_string(body),
-            title=title, description=description, front_lines=lines,
+            words=len(_WORD_RE.findall(_TAG_OR_MARK_RE.sub(" ", body))),
+            body_line=body_line,
+            source=body,
+            body=self.env.from_string(html),
+            check_body=self.env.from_string(body),
+            title=title,
+            description=description,
+            front_lines=lines,
         )
 
 
-_TAG_OR_MARK_RE = re.compile(r"\{[{%#].*?[}%#]\}|[#|*_`>-]+", re.DOTALL)
+_TAG_OR_MARK_RE = re.compile(r"\{[{%#].*?[}%#]\}|[#|*_`>]+", re.DOTALL)
+_WORD_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9’'-]*")
 
 
 def content_files(root: Path, errors: ErrorCollector) -> list[Path]:
@@ -327,8 +362,11 @@ def content_files(root: Path, errors: ErrorCollector) -> list[Path]:
         if path.is_dir() or path.name.endswith(IGNORED_SUFFIXES):
             continue
         if path.suffix != ".md":
-            errors.add("not a Markdown write-up", SourceLocation(rel),
-                       "write-ups end in .md; move other files out of content/")
+            errors.add(
+                "not a Markdown write-up",
+                SourceLocation(rel),
+                "write-ups end in .md; move other files out of content/",
+            )
             continue
         found.append(path)
     return found
@@ -350,9 +388,15 @@ def load_content(root: Path, data: SiteData | None, errors: ErrorCollector) -> C
             content.reasons[doc.reason] = doc
     if data is not None:
         for reason in data.reasons:
-            if reason.slug not in content.reasons and not (root / CONTENT_DIR / "reasons" / f"{reason.slug}.md").exists():
-                errors.add(f"denial reason '{reason.slug}' has no fallback write-up",
-                           reason.where, f"create content/reasons/{reason.slug}.md")
+            if (
+                reason.slug not in content.reasons
+                and not (root / CONTENT_DIR / "reasons" / f"{reason.slug}.md").exists()
+            ):
+                errors.add(
+                    f"denial reason '{reason.slug}' has no fallback write-up",
+                    reason.where,
+                    f"create content/reasons/{reason.slug}.md",
+                )
     return content
 
 
@@ -377,8 +421,11 @@ def check_renders(content: Content, data: SiteData, errors: ErrorCollector) -> N
         reason = next((r for r in data.reasons if r.slug == doc.reason), None)
         if reason is None:
             continue
-        drugs = [d for d in data.drugs if doc.drug in (None, d.slug)
-                 and (d.reasons is None or reason.slug in d.reasons)]
+        drugs = [
+            d
+            for d in data.drugs
+            if doc.drug in (None, d.slug) and (d.reasons is None or reason.slug in d.reasons)
+        ]
         reps_p = {_signature(p, CONTEXT_FIELDS["payer"]): p for p in payers}
         reps_d = {_signature(d, CONTEXT_FIELDS["drug"]): d for d in drugs}
         for payer in reps_p.values():
@@ -401,7 +448,10 @@ def _check_one(doc: ContentDoc, names: dict[str, Any], errors: ErrorCollector) -
             line = first_line + offset - 1 if offset else first_line
             drug, payer = names["drug"], names["payer"]
             message = str(exc) if not isinstance(exc, EmptyValueError) else str(exc.message)
-            errors.add(f"{message} (drug '{drug.slug}', payer '{payer.slug}')",
-                       SourceLocation(doc.path, line),
-                       "wrap optional fields in {% if drug.generic_name %}...{% endif %}"
-                       if isinstance(exc, EmptyValueError) else None)
+            errors.add(
+                f"{message} (drug '{drug.slug}', payer '{payer.slug}')",
+                SourceLocation(doc.path, line),
+                "wrap optional fields in {% if drug.generic_name %}...{% endif %}"
+                if isinstance(exc, EmptyValueError)
+                else None,
+            )

@@ -12,7 +12,8 @@ from typing import Any
 
 from .errors import ErrorCollector, SiteError, SourceLocation
 from .models import DenialReason, Drug, Payer, Site
-from .schema import DRUG, PAYER, REASON, SITE, build_drugs, build_payers, build_reasons, build_site
+from .records import build_drugs, build_payers, build_reasons, build_site
+from .schema import DRUG, PAYER, REASON, SITE
 from .yaml_loader import load_yaml_file
 
 
@@ -29,8 +30,11 @@ class SiteData:
 def _load(root: Path, display: str, errors: ErrorCollector) -> Any:
     path = root / display
     if not path.is_file():
-        errors.add("file is missing", SourceLocation(display), "every site needs data/site.yaml, "
-                   "payers.yaml, drugs.yaml and denial_reasons.yaml")
+        errors.add(
+            "file is missing",
+            SourceLocation(display),
+            "every site needs data/site.yaml, payers.yaml, drugs.yaml and denial_reasons.yaml",
+        )
         return _MISSING
     try:
         return load_yaml_file(path, display)
@@ -49,7 +53,9 @@ def load_site_data(root: Path, errors: ErrorCollector) -> SiteData | None:
     payers = build_payers(raw[PAYER.file], errors) if raw[PAYER.file] is not _MISSING else []
     reasons = build_reasons(raw[REASON.file], errors) if raw[REASON.file] is not _MISSING else []
     reason_slugs = [r.slug for r in reasons] if raw[REASON.file] is not _MISSING else []
-    drugs = build_drugs(raw[DRUG.file], reason_slugs, errors) if raw[DRUG.file] is not _MISSING else []
+    drugs = (
+        build_drugs(raw[DRUG.file], reason_slugs, errors) if raw[DRUG.file] is not _MISSING else []
+    )
     if errors or site is None:
         return None
     return SiteData(site, tuple(payers), tuple(drugs), tuple(reasons))

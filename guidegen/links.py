@@ -6,7 +6,8 @@ neighbours are same-class drugs first, plus one cross-class neighbour by name); 
 drug at other payers; other reasons for the same payer and drug. Every guide links to the
 next members of each ring, so every guide is also linked *from* its predecessors: inbound
 links are spread evenly by construction, and a guide's links are a pure function of the
-data (no global pass over a million pages). Hubs make every guide three clicks from home:
+data (no global pass over a million pages). A last link to the next guide in build order,
+when not already linked, guarantees an inbound link even on sparse sites. Hubs make every guide three clicks from home:
 home -> payer -> payer+drug -> guide. Produces no HTML.
 """
 
@@ -88,13 +89,23 @@ class LinkGraph:
         self._payer_ring = lru_cache(maxsize=65536)(self._payer_ring_uncached)
 
     # Rings -------------------------------------------------------------------------
-    def _drug_ring_uncached(self, payer: int, reason: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    def _drug_ring_uncached(
+        self, payer: int, reason: int
+    ) -> tuple[tuple[int, ...], tuple[int, ...]]:
         """Drugs with a page at (payer, reason): (by class then name, by name)."""
         drugs = self.data.drugs
         members = [d for d in range(len(drugs)) if self.matrix.exists(payer, d, reason)]
-        by_class = tuple(sorted(members, key=lambda d: (drugs[d].drug_class is None,
-                                                        (drugs[d].drug_class or "").lower(),
-                                                        drugs[d].name.lower(), drugs[d].slug)))
+        by_class = tuple(
+            sorted(
+                members,
+                key=lambda d: (
+                    drugs[d].drug_class is None,
+                    (drugs[d].drug_class or "").lower(),
+                    drugs[d].name.lower(),
+                    drugs[d].slug,
+                ),
+            )
+        )
         by_name = tuple(sorted(members, key=lambda d: (drugs[d].name.lower(), drugs[d].slug)))
         return by_class, by_name
 
@@ -107,7 +118,9 @@ class LinkGraph:
         return self._drug_ring(p, reason)
 
     def reason_ring(self, payer: int, drug: int) -> tuple[int, ...]:
-        return tuple(r for r in self.matrix.drug_reasons[drug] if self.matrix.exists(payer, drug, r))
+        return tuple(
+            r for r in self.matrix.drug_reasons[drug] if self.matrix.exists(payer, drug, r)
+        )
 
     # Related guides --------------------------------------------------------------------
     def same_reason_drugs(self, key: GuideKey) -> list[int]:
@@ -138,22 +151,50 @@ class LinkGraph:
             self._link(GuideKey(key.payer, other, key.reason))
             for other in self.same_reason_drugs(key)
         ]
-        groups.append(LinkGroup(f"Other drugs denied {reason.title_phrase} by {payer.short_name}",
-                                tuple(same_reason)))
+        groups.append(
+            LinkGroup(
+                f"Other drugs denied {reason.title_phrase} by {payer.short_name}",
+                tuple(same_reason),
+            )
+        )
         payers = self._payer_ring(key.drug, key.reason)
         other_payers = _cyclic(payers, payers.index(key.payer), range(1, OTHER_PAYER_LINKS + 1))
-        groups.append(LinkGroup(f"{drug.name} at other health plans",
-                                tuple(self._link(GuideKey(p, key.drug, key.reason)) for p in other_payers)))
+        groups.append(
+            LinkGroup(
+                f"{drug.name} at other health plans",
+                tuple(self._link(GuideKey(p, key.drug, key.reason)) for p in other_payers),
+            )
+        )
         reasons = self.reason_ring(key.payer, key.drug)
-        other_reasons = _cyclic(reasons, reasons.index(key.reason), range(1, OTHER_REASON_LINKS + 1))
-        groups.append(LinkGroup(f"Other {drug.name} denials at {payer.short_name}",
-                                tuple(self._link(GuideKey(key.payer, key.drug, r)) for r in other_reasons)))
+        other_reasons = _cyclic(
+            reasons, reasons.index(key.reason), range(1, OTHER_REASON_LINKS + 1)
+        )
+        groups.append(
+            LinkGroup(
+                f"Other {drug.name} denials at {payer.short_name}",
+                tuple(self._link(GuideKey(key.payer, key.drug, r)) for r in other_reasons),
+            )
+        )
+        # The next guide in build order, unless already linked: every guide then has an
+        # inbound related link even when its rings are empty (sparse sites, skip policy).
+        following = self.matrix.next_key(key)
+        linked = {link.url for group in groups for link in group.links}
+        link = self._link(following)
+        if following != key and link.url not in linked:
+            heading = (
+                f"More {payer.short_name} appeal guides"
+                if following.payer == key.payer
+                else "More appeal guides"
+            )
+            groups.append(LinkGroup(heading, (link,)))
         return tuple(g for g in groups if g.links)
 
     def _link(self, key: GuideKey) -> Link:
         d = self.data
         payer, drug, reason = d.payers[key.payer], d.drugs[key.drug], d.reasons[key.reason]
-        return Link(guide_url(payer.slug, drug.slug, reason.slug), guide_link_text(drug, reason, payer))
+        return Link(
+            guide_url(payer.slug, drug.slug, reason.slug), guide_link_text(drug, reason, payer)
+        )
 
     # Breadcrumbs -------------------------------------------------------------------
     def guide_crumbs(self, guide: Guide) -> tuple[Link, ...]:
@@ -200,8 +241,11 @@ class LinkGraph:
         return [d for i, d in enumerate(self.data.drugs) if self.drug_payers(i)]
 
     def drug_payers(self, drug: int) -> list[int]:
-        return [p for p in range(len(self.data.payers))
-                if next(self.matrix.keys_for(p, drug), None) is not None]
+        return [
+            p
+            for p in range(len(self.data.payers))
+            if next(self.matrix.keys_for(p, drug), None) is not None
+        ]
 
     def home(self) -> HubPage:
         data = self.data
@@ -209,18 +253,33 @@ class LinkGraph:
         drugs = sorted(self._drugs_with_pages(), key=lambda d: d.name.lower())
         reasons = [r for i, r in enumerate(data.reasons) if self.reason_drugs(i)]
         groups = (
-            LinkGroup("Appeal guides by health plan", tuple(Link(payer_url(p), p.name) for p in payers)),
-            LinkGroup("Appeal guides by drug", tuple(self._drug_link(d, drug_url(d)) for d in drugs)),
-            LinkGroup("Appeal guides by denial reason",
-                      tuple(Link(reason_url(r), r.name, r.lead) for r in reasons)),
+            LinkGroup(
+                "Appeal guides by health plan", tuple(Link(payer_url(p), p.name) for p in payers)
+            ),
+            LinkGroup(
+                "Appeal guides by drug", tuple(self._drug_link(d, drug_url(d)) for d in drugs)
+            ),
+            LinkGroup(
+                "Appeal guides by denial reason",
+                tuple(Link(reason_url(r), r.name, r.lead) for r in reasons),
+            ),
         )
-        return HubPage("home", "/", f"{data.site.site_name} appeal guides", (Link("/", "Home"),),
-                       groups, guide_count=self.matrix.count())
+        return HubPage(
+            "home",
+            "/",
+            f"{data.site.site_name} appeal guides",
+            (Link("/", "Home"),),
+            groups,
+            guide_count=self.matrix.count(),
+        )
 
     def payer_hub(self, payer: int) -> HubPage | None:
         record = self.data.payers[payer]
-        drugs = [d for d in range(len(self.data.drugs))
-                 if next(self.matrix.keys_for(payer, d), None) is not None]
+        drugs = [
+            d
+            for d in range(len(self.data.drugs))
+            if next(self.matrix.keys_for(payer, d), None) is not None
+        ]
         if not drugs:
             return None
         by_class: dict[str, list[Drug]] = {}
@@ -228,14 +287,27 @@ class LinkGraph:
             drug = self.data.drugs[d]
             by_class.setdefault(drug.drug_class or "Other drugs", []).append(drug)
         groups = tuple(
-            LinkGroup(name[:1].upper() + name[1:], tuple(
-                self._drug_link(drug, payer_drug_url(record, drug))
-                for drug in sorted(members, key=lambda x: x.name.lower())))
-            for name, members in sorted(by_class.items(), key=lambda kv: (kv[0] == "Other drugs", kv[0].lower()))
+            LinkGroup(
+                name[:1].upper() + name[1:],
+                tuple(
+                    self._drug_link(drug, payer_drug_url(record, drug))
+                    for drug in sorted(members, key=lambda x: x.name.lower())
+                ),
+            )
+            for name, members in sorted(
+                by_class.items(), key=lambda kv: (kv[0] == "Other drugs", kv[0].lower())
+            )
         )
         crumbs = (Link("/", "Home"), Link(payer_url(record), record.name))
-        return HubPage("payer", payer_url(record), f"{record.name} drug-denial appeal guides",
-                       crumbs, groups, payer=record, guide_count=sum(1 for _ in self.matrix.keys_for(payer)))
+        return HubPage(
+            "payer",
+            payer_url(record),
+            f"{record.name} drug-denial appeal guides",
+            crumbs,
+            groups,
+            payer=record,
+            guide_count=sum(1 for _ in self.matrix.keys_for(payer)),
+        )
 
     def payer_drug_hub(self, payer: int, drug: int) -> HubPage | None:
         keys = list(self.matrix.keys_for(payer, drug))
@@ -245,42 +317,75 @@ class LinkGraph:
         guides = [self.matrix.guide(k) for k in keys]
         links = tuple(Link(g.url, g.reason.name, g.reason.lead) for g in guides)
         crumbs = (Link("/", "Home"), Link(payer_url(p), p.name), Link(payer_drug_url(p, d), d.name))
-        return HubPage("payer_drug", payer_drug_url(p, d), f"{d.name} denied by {p.name}: appeal guides",
-                       crumbs, (LinkGroup(f"Why {p.short_name} denied {d.name}", links),),
-                       indexable=any(g.indexable for g in guides), payer=p, drug=d,
-                       guide_count=len(keys))
+        return HubPage(
+            "payer_drug",
+            payer_drug_url(p, d),
+            f"{d.name} denied by {p.name}: appeal guides",
+            crumbs,
+            (LinkGroup(f"Why {p.short_name} denied {d.name}", links),),
+            indexable=any(g.indexable for g in guides),
+            payer=p,
+            drug=d,
+            guide_count=len(keys),
+        )
 
     def drug_hub(self, drug: int) -> HubPage | None:
         payers = self.drug_payers(drug)
         if not payers:
             return None
         d = self.data.drugs[drug]
-        plan_links = tuple(Link(payer_drug_url(self.data.payers[p], d), self.data.payers[p].name)
-                           for p in sorted(payers, key=lambda i: self.data.payers[i].name.lower()))
-        reasons = tuple(Link(reason_url(self.data.reasons[r]), self.data.reasons[r].name)
-                        for r in self.matrix.drug_reasons[drug])
+        plan_links = tuple(
+            Link(payer_drug_url(self.data.payers[p], d), self.data.payers[p].name)
+            for p in sorted(payers, key=lambda i: self.data.payers[i].name.lower())
+        )
+        reasons = tuple(
+            Link(reason_url(self.data.reasons[r]), self.data.reasons[r].name)
+            for r in self.matrix.drug_reasons[drug]
+        )
         crumbs = (Link("/", "Home"), Link(drug_url(d), d.name))
-        return HubPage("drug", drug_url(d), f"{d.name} insurance denials: appeal guides", crumbs,
-                       (LinkGroup(f"{d.name} appeal guides by health plan", plan_links),
-                        LinkGroup(f"Reasons plans give for denying {d.name}", reasons)),
-                       drug=d, guide_count=sum(len(list(self.matrix.keys_for(p, drug))) for p in payers))
+        return HubPage(
+            "drug",
+            drug_url(d),
+            f"{d.name} insurance denials: appeal guides",
+            crumbs,
+            (
+                LinkGroup(f"{d.name} appeal guides by health plan", plan_links),
+                LinkGroup(f"Reasons plans give for denying {d.name}", reasons),
+            ),
+            drug=d,
+            guide_count=sum(len(list(self.matrix.keys_for(p, drug))) for p in payers),
+        )
 
     def reason_drugs(self, reason: int) -> list[int]:
-        return [d for d in range(len(self.data.drugs))
-                if reason in self.matrix.drug_reasons[d]
-                and any(self.matrix.exists(p, d, reason) for p in range(len(self.data.payers)))]
+        return [
+            d
+            for d in range(len(self.data.drugs))
+            if reason in self.matrix.drug_reasons[d]
+            and any(self.matrix.exists(p, d, reason) for p in range(len(self.data.payers)))
+        ]
 
     def reason_hub(self, reason: int) -> HubPage | None:
         drugs = self.reason_drugs(reason)
         if not drugs:
             return None
         r = self.data.reasons[reason]
-        drug_links = tuple(self._drug_link(self.data.drugs[d], drug_url(self.data.drugs[d]))
-                           for d in sorted(drugs, key=lambda i: self.data.drugs[i].name.lower()))
-        payers = tuple(Link(payer_url(p), p.name) for p in sorted(self._payers_with_pages(),
-                                                                  key=lambda p: p.name.lower()))
+        drug_links = tuple(
+            self._drug_link(self.data.drugs[d], drug_url(self.data.drugs[d]))
+            for d in sorted(drugs, key=lambda i: self.data.drugs[i].name.lower())
+        )
+        payers = tuple(
+            Link(payer_url(p), p.name)
+            for p in sorted(self._payers_with_pages(), key=lambda p: p.name.lower())
+        )
         crumbs = (Link("/", "Home"), Link(reason_url(r), r.name))
-        return HubPage("reason", reason_url(r), f"Denied {r.title_phrase}? Appeal guides", crumbs,
-                       (LinkGroup(f"Drugs with a guide for this denial", drug_links),
-                        LinkGroup("Guides by health plan", payers)),
-                       reason=r)
+        return HubPage(
+            "reason",
+            reason_url(r),
+            f"Denied {r.title_phrase}? Appeal guides",
+            crumbs,
+            (
+                LinkGroup("Drugs with a guide for this denial", drug_links),
+                LinkGroup("Guides by health plan", payers),
+            ),
+            reason=r,
+        )

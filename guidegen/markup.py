@@ -106,22 +106,36 @@ def lint(body: str, first_line: int = 1) -> list[LintIssue]:
             continue
         if kind == "heading":
             if len(_HEADING_RE.match(line).group(1)) == 1:  # type: ignore[union-attr]
-                issues.append(LintIssue(number, "a level-1 heading in a write-up",
-                                        "the page has its own H1; start write-up headings at '##'"))
+                issues.append(
+                    LintIssue(
+                        number,
+                        "a level-1 heading in a write-up",
+                        "the page has its own H1; start write-up headings at '##'",
+                    )
+                )
             block, last_item_indent = None, None
             continue
         if kind in ("list", "table") and block == "para":
             what = "list" if kind == "list" else "table"
-            issues.append(LintIssue(number, f"this {what} follows a paragraph line without a blank "
-                                    f"line, so it would be run into the paragraph",
-                                    f"add a blank line before the {what}"))
+            issues.append(
+                LintIssue(
+                    number,
+                    f"this {what} follows a paragraph line without a blank "
+                    f"line, so it would be run into the paragraph",
+                    f"add a blank line before the {what}",
+                )
+            )
             block = kind
         if kind == "list":
             indent = len(_LIST_ITEM_RE.match(line).group(1))  # type: ignore[union-attr]
             if last_item_indent is not None and last_item_indent < indent < last_item_indent + 4:
-                issues.append(LintIssue(number, f"nested list item indented by "
-                                        f"{indent - last_item_indent} space(s)",
-                                        "indent nested list items by 4 spaces"))
+                issues.append(
+                    LintIssue(
+                        number,
+                        f"nested list item indented by {indent - last_item_indent} space(s)",
+                        "indent nested list items by 4 spaces",
+                    )
+                )
             last_item_indent = indent
         elif block is None and not line.startswith(" "):
             last_item_indent = None

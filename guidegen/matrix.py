@@ -58,7 +58,8 @@ class Matrix:
         self.policy = data.site.thin_pages
         reason_index = {r.slug: i for i, r in enumerate(data.reasons)}
         self.drug_reasons: tuple[tuple[int, ...], ...] = tuple(
-            tuple(range(len(data.reasons))) if d.reasons is None
+            tuple(range(len(data.reasons)))
+            if d.reasons is None
             else tuple(sorted(reason_index[s] for s in d.reasons if s in reason_index))
             for d in data.drugs
         )
@@ -82,7 +83,9 @@ class Matrix:
         if self.policy is not ThinPolicy.SKIP:
             return True
         d = self.data
-        return self.content.has_specific(d.payers[payer].slug, d.drugs[drug].slug, d.reasons[reason].slug)
+        return self.content.has_specific(
+            d.payers[payer].slug, d.drugs[drug].slug, d.reasons[reason].slug
+        )
 
     def guide(self, key: GuideKey) -> Guide:
         """The guide for an existing combination."""
@@ -97,7 +100,7 @@ class Matrix:
             indexable = not doc.front.noindex
         return Guide(key, payer, drug, reason, doc, thin, indexable)
 
-    def keys(self) -> Iterator[GuideKey]:
+    def all_keys(self) -> Iterator[GuideKey]:
         """Every existing combination, in build order."""
         for p in range(len(self.data.payers)):
             yield from self.keys_for(p)
@@ -109,13 +112,35 @@ class Matrix:
                 if self.exists(payer, d, r):
                     yield GuideKey(payer, d, r)
 
+    def next_key(self, key: GuideKey) -> GuideKey:
+        """The existing combination after `key` in build order, wrapping round to the first.
+
+        Scanning forward costs, summed over all guides, one pass over the matrix."""
+        payers, drugs = len(self.data.payers), len(self.data.drugs)
+        p, d = key.payer, key.drug
+        reasons = self.drug_reasons[d]
+        later = [r for r in reasons if r > key.reason]
+        for _ in range(payers * drugs + 1):
+            for r in later:
+                if self.exists(p, d, r):
+                    return GuideKey(p, d, r)
+            d += 1
+            if d == drugs:
+                d, p = 0, (p + 1) % payers
+            later = list(self.drug_reasons[d])
+        return key
+
     def guides(self) -> Iterator[Guide]:
-        for key in self.keys():
+        for key in self.all_keys():
             yield self.guide(key)
 
     def key_for_slugs(self, payer: str, drug: str, reason: str) -> GuideKey | None:
         """The key of a page by its URL slugs, or None when the site has no such page."""
-        p, d, r = self.payer_index.get(payer), self.drug_index.get(drug), self.reason_index.get(reason)
+        p, d, r = (
+            self.payer_index.get(payer),
+            self.drug_index.get(drug),
+            self.reason_index.get(reason),
+        )
         if p is None or d is None or r is None or not self.exists(p, d, r):
             return None
         return GuideKey(p, d, r)
@@ -123,4 +148,4 @@ class Matrix:
     def count(self) -> int:
         if self.policy is not ThinPolicy.SKIP:
             return len(self.data.payers) * sum(len(rs) for rs in self.drug_reasons)
-        return sum(1 for _ in self.keys())
+        return sum(1 for _ in self.all_keys())

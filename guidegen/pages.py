@@ -77,31 +77,45 @@ def checkout_url(offer: Offer, payer: str, drug: str, reason: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), parts.fragment))
 
 
+def lower_first(text: str) -> str:
+    """'Step therapy' -> 'step therapy', but 'FDA approval' stays as it is."""
+    if len(text) > 1 and text[0].isupper() and not text[1].isupper():
+        return text[0].lower() + text[1:]
+    return text
+
+
 def guide_title(guide: Guide, site: Site) -> str:
+    """The H1 question with the brand when it fits in a search result, else shorter forms."""
     d, r, p = guide.drug.name, guide.reason, guide.payer
     question = f"{d} denied {r.title_phrase} by {p.name}?"
-    short_question = f"{d} denied {r.title_phrase} by {p.short_name}?"
-    return fit([
-        f"{question} Appeal guide | {site.site_name}",
-        f"{question} | {site.site_name}",
-        question,
-        short_question,
-        f"{d} {r.name.lower()} denial by {p.short_name}: appeal",
-        f"{d} {r.name.lower()} denial by {p.short_name}",
-    ], TITLE_MAX)
+    reason = lower_first(r.name)
+    return fit(
+        [
+            f"{question} Appeal guide | {site.site_name}",
+            f"{question} | {site.site_name}",
+            question,
+            f"{d} denied {r.title_phrase} by {p.short_name}?",
+            f"{d} denial by {p.short_name}: {reason}",
+            f"{d}: {reason} ({p.short_name})",
+        ],
+        TITLE_MAX,
+    )
 
 
 def guide_description(guide: Guide) -> str:
     d, r, p = guide.drug.name, guide.reason, guide.payer
-    return fit([
-        f"{d} denied {r.title_phrase} by {p.name}? What {p.short_name} usually asks for, your "
-        f"appeal rights, the evidence to gather and a drafted appeal letter.",
-        f"{d} denied {r.title_phrase} by {p.short_name}? What the plan asks for, your appeal "
-        f"rights and the evidence to gather.",
-        f"Appealing a {d} denial by {p.short_name} ({r.name.lower()}): criteria, appeal rights, "
-        f"evidence.",
-        f"{d} {r.name.lower()} denial by {p.short_name}: how to appeal.",
-    ], DESCRIPTION_MAX)
+    return fit(
+        [
+            f"{d} denied {r.title_phrase} by {p.name}? What {p.short_name} usually asks for, your "
+            f"appeal rights, the evidence to gather and a drafted appeal letter.",
+            f"{d} denied {r.title_phrase} by {p.short_name}? What the plan asks for, your appeal "
+            f"rights and the evidence to gather.",
+            f"Appealing a {d} denial by {p.short_name} ({lower_first(r.name)}): criteria, appeal "
+            f"rights, evidence.",
+            f"{d} denial by {p.short_name} ({lower_first(r.name)}): how to appeal.",
+        ],
+        DESCRIPTION_MAX,
+    )
 
 
 def _fingerprint(*parts: object) -> str:
@@ -117,11 +131,16 @@ def guide_page(guide: Guide, graph: LinkGraph, site: Site, templates_digest: str
     names = page_names(guide.payer, guide.drug, guide.reason, site)
     doc = guide.doc
     title = doc.title.render(names) if doc.title is not None else guide_title(guide, site)
-    description = (doc.description.render(names) if doc.description is not None
-                   else guide_description(guide))
+    description = (
+        doc.description.render(names) if doc.description is not None else guide_description(guide)
+    )
     meta = PageMeta(
-        title=title, description=description, canonical=site.absolute(guide.url),
-        indexable=guide.indexable, updated=doc.front.updated, reviewed_by=doc.front.reviewed_by,
+        title=title,
+        description=description,
+        canonical=site.absolute(guide.url),
+        indexable=guide.indexable,
+        updated=doc.front.updated,
+        reviewed_by=doc.front.reviewed_by,
     )
     related = graph.related(guide.key)
     cta = CallToAction(
@@ -131,14 +150,27 @@ def guide_page(guide: Guide, graph: LinkGraph, site: Site, templates_digest: str
         promo_code=site.offer.promo_code,
     )
     fingerprint = _fingerprint(
-        "guide", templates_digest, site.digest, guide.payer.digest, guide.drug.digest,
-        guide.reason.digest, doc.path, doc.digest, guide.indexable, related,
+        "guide",
+        templates_digest,
+        site.digest,
+        guide.payer.digest,
+        guide.drug.digest,
+        guide.reason.digest,
+        doc.path,
+        doc.digest,
+        guide.indexable,
+        related,
     )
     return GuidePage(
-        guide=guide, meta=meta,
+        guide=guide,
+        meta=meta,
         heading=f"{guide.drug.name} denied {guide.reason.title_phrase} by {guide.payer.name}?",
-        body=render_doc(doc, names), crumbs=graph.guide_crumbs(guide), related=related,
-        next_steps=site.next_steps + guide.reason.next_steps, cta=cta, fingerprint=fingerprint,
+        body=render_doc(doc, names),
+        crumbs=graph.guide_crumbs(guide),
+        related=related,
+        next_steps=site.next_steps + guide.reason.next_steps,
+        cta=cta,
+        fingerprint=fingerprint,
     )
 
 
@@ -146,25 +178,41 @@ def hub_meta(hub: HubPage, site: Site) -> PageMeta:
     """Title, description and robots of a hub page."""
     title = fit([f"{hub.heading} | {site.site_name}", hub.heading], TITLE_MAX)
     if hub.kind == "home":
-        description = (f"Why health plans deny specialty drugs and how to appeal: {hub.guide_count:,} "
-                       f"guides by plan, drug and denial reason, with a drafted appeal letter.")
+        description = (
+            f"Why health plans deny specialty drugs and how to appeal: {hub.guide_count:,} "
+            f"guides by plan, drug and denial reason, with a drafted appeal letter."
+        )
     elif hub.kind == "payer" and hub.payer is not None:
-        description = (f"Appeal guides for drugs denied by {hub.payer.name}: what the plan asks "
-                       f"for, your appeal rights and the evidence that wins.")
+        description = (
+            f"Appeal guides for drugs denied by {hub.payer.name}: what the plan asks "
+            f"for, your appeal rights and the evidence that wins."
+        )
     elif hub.kind == "payer_drug" and hub.payer is not None and hub.drug is not None:
-        description = (f"{hub.drug.name} denied by {hub.payer.name}? Pick the reason on your "
-                       f"denial letter for a guide to the appeal.")
+        description = (
+            f"{hub.drug.name} denied by {hub.payer.name}? Pick the reason on your "
+            f"denial letter for a guide to the appeal."
+        )
     elif hub.kind == "drug" and hub.drug is not None:
-        description = (f"{hub.drug.name} denied by your health plan? Appeal guides by plan and "
-                       f"by denial reason, with the evidence to gather.")
+        description = (
+            f"{hub.drug.name} denied by your health plan? Appeal guides by plan and "
+            f"by denial reason, with the evidence to gather."
+        )
     elif hub.reason is not None:
-        description = fit([f"Denied {hub.reason.title_phrase}? {hub.reason.lead}",
-                           f"Denied {hub.reason.title_phrase}? Appeal guides by drug and plan."],
-                          DESCRIPTION_MAX)
+        description = fit(
+            [
+                f"Denied {hub.reason.title_phrase}? {hub.reason.lead}",
+                f"Denied {hub.reason.title_phrase}? Appeal guides by drug and plan.",
+            ],
+            DESCRIPTION_MAX,
+        )
     else:  # pragma: no cover - every kind is covered above
         description = hub.heading
-    return PageMeta(title=title, description=fit([description], DESCRIPTION_MAX),
-                    canonical=site.absolute(hub.url), indexable=hub.indexable)
+    return PageMeta(
+        title=title,
+        description=fit([description], DESCRIPTION_MAX),
+        canonical=site.absolute(hub.url),
+        indexable=hub.indexable,
+    )
 
 
 def hub_fingerprint(hub: HubPage, site: Site, templates_digest: str) -> str:

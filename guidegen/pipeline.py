@@ -18,7 +18,7 @@ from .content import Content, check_renders, load_content
 from .data import SiteData, load_site_data
 from .errors import BuildFailed, ErrorCollector, SiteError
 from .links import LinkGraph
-from .matrix import Matrix, output_path
+from .matrix import Guide, Matrix, output_path
 from .models import ContentLevel
 from .pages import PageMeta, guide_page, hub_meta
 from .render import Renderer
@@ -80,8 +80,11 @@ def _check_names_unique(data: SiteData, errors: ErrorCollector) -> None:
         for record in records:
             key = record.name.casefold()
             if key in seen:
-                errors.add(f"{label} name '{record.name}' is also used by '{seen[key]}'",
-                           record.where, "page titles and links need distinct names")
+                errors.add(
+                    f"{label} name '{record.name}' is also used by '{seen[key]}'",
+                    record.where,
+                    "page titles and links need distinct names",
+                )
             seen.setdefault(key, record.slug)
 
 
@@ -89,8 +92,8 @@ def check_site(root: Path) -> LoadedSite:
     """Everything `build` checks, plus a render of one page of each kind; writes nothing."""
     site = load_site(root)
     errors = ErrorCollector()
-    samples = {}
-    for key in site.matrix.keys():
+    samples: dict[tuple[ContentLevel, bool], Guide] = {}
+    for key in site.matrix.all_keys():
         guide = site.matrix.guide(key)
         samples.setdefault((guide.doc.level, guide.indexable), guide)
         if len(samples) == 2 * len(ContentLevel):
@@ -112,14 +115,18 @@ def check_site(root: Path) -> LoadedSite:
 
 def not_found_meta(site: LoadedSite) -> PageMeta:
     s = site.data.site
-    return PageMeta(title=f"Page not found | {s.site_name}",
-                    description="This page does not exist. Find your appeal guide by health "
-                                "plan, drug or denial reason.",
-                    canonical=s.absolute("/404.html"), indexable=False)
+    return PageMeta(
+        title=f"Page not found | {s.site_name}",
+        description="This page does not exist. Find your appeal guide by health "
+        "plan, drug or denial reason.",
+        canonical=s.absolute("/404.html"),
+        indexable=False,
+    )
 
 
-def build_site(root: Path, out: Path, progress: Progress | None = None,
-               sitemap_limit: int = SITEMAP_LIMIT) -> BuildReport:
+def build_site(
+    root: Path, out: Path, progress: Progress | None = None, sitemap_limit: int = SITEMAP_LIMIT
+) -> BuildReport:
     """Build the whole site into `out`, replacing it only when every page succeeded."""
     started = time.perf_counter()
     site = load_site(root)
@@ -129,6 +136,9 @@ def build_site(root: Path, out: Path, progress: Progress | None = None,
     try:
         _write_pages(site, stage, report, progress, sitemap_limit)
         stage.commit()
+    except SiteError as error:
+        stage.abort()
+        raise BuildFailed([error]) from None
     except BaseException:
         stage.abort()
         raise
@@ -138,8 +148,13 @@ def build_site(root: Path, out: Path, progress: Progress | None = None,
     return report
 
 
-def _write_pages(site: LoadedSite, stage: Staging, report: BuildReport,
-                 progress: Progress | None, sitemap_limit: int) -> None:
+def _write_pages(
+    site: LoadedSite,
+    stage: Staging,
+    report: BuildReport,
+    progress: Progress | None,
+    sitemap_limit: int,
+) -> None:
     s = site.data.site
     digest = site.renderer.digest + site.assets.digest
     sitemap = SitemapWriter(stage, s, sitemap_limit)

@@ -27,19 +27,31 @@ REQUIRED_TEMPLATES = ("guide.html", "home.html", "hub.html", "404.html")
 
 # Federal rules the appeal-rights section cites (official or widely used public sources).
 CITATIONS = {
-    "phs_2719": ("PHS Act §2719 (42 U.S.C. 300gg-19)",
-                 "https://www.law.cornell.edu/uscode/text/42/300gg-19"),
-    "cfr_147_136": ("45 CFR 147.136",
-                    "https://www.ecfr.gov/current/title-45/subtitle-A/subchapter-B/part-147/section-147.136"),
+    "phs_2719": (
+        "PHS Act §2719 (42 U.S.C. 300gg-19)",
+        "https://www.law.cornell.edu/uscode/text/42/300gg-19",
+    ),
+    "cfr_147_136": (
+        "45 CFR 147.136",
+        "https://www.ecfr.gov/current/title-45/subtitle-A/subchapter-B/part-147/section-147.136",
+    ),
     "erisa_503": ("ERISA §503 (29 U.S.C. 1133)", "https://www.law.cornell.edu/uscode/text/29/1133"),
-    "cfr_2560": ("29 CFR 2560.503-1",
-                 "https://www.ecfr.gov/current/title-29/subtitle-B/chapter-XXV/subchapter-F/part-2560/section-2560.503-1"),
-    "part_d": ("42 CFR part 423, subpart M (Medicare Part D)",
-               "https://www.ecfr.gov/current/title-42/chapter-IV/subchapter-B/part-423/subpart-M"),
-    "part_c": ("42 CFR part 422, subpart M (Medicare Advantage)",
-               "https://www.ecfr.gov/current/title-42/chapter-IV/subchapter-B/part-422/subpart-M"),
-    "medicaid": ("42 CFR part 438, subpart F (Medicaid managed care)",
-                 "https://www.ecfr.gov/current/title-42/chapter-IV/subchapter-C/part-438/subpart-F"),
+    "cfr_2560": (
+        "29 CFR 2560.503-1",
+        "https://www.ecfr.gov/current/title-29/subtitle-B/chapter-XXV/subchapter-F/part-2560/section-2560.503-1",
+    ),
+    "part_d": (
+        "42 CFR part 423, subpart M (Medicare Part D)",
+        "https://www.ecfr.gov/current/title-42/chapter-IV/subchapter-B/part-423/subpart-M",
+    ),
+    "part_c": (
+        "42 CFR part 422, subpart M (Medicare Advantage)",
+        "https://www.ecfr.gov/current/title-42/chapter-IV/subchapter-B/part-422/subpart-M",
+    ),
+    "medicaid": (
+        "42 CFR part 438, subpart F (Medicaid managed care)",
+        "https://www.ecfr.gov/current/title-42/chapter-IV/subchapter-C/part-438/subpart-F",
+    ),
 }
 
 
@@ -51,17 +63,25 @@ def template_error(exc: BaseException, root: Path) -> SiteError:
         line = exc.lineno or 0
         display = _display(path, templates, root)
         source = _line_text(path, line)
-        return SiteError(f"template syntax error: {exc.message}", SourceLocation(display, line),
-                         None, source)
+        return SiteError(
+            f"template syntax error: {exc.message}", SourceLocation(display, line), None, source
+        )
     for frame in reversed(traceback.extract_tb(exc.__traceback__)):
         path = Path(frame.filename)
         if path.suffix in (".html", ".xml", ".txt") and _inside(path, templates):
             display = _display(path, templates, root)
             message = getattr(exc, "message", None) or str(exc)
-            hint = "check the variable's name; templates get page, site and helpers" \
-                if "undefined" in str(message) else None
-            return SiteError(f"template error: {message}", SourceLocation(display, frame.lineno or 0),
-                             hint, _line_text(path, frame.lineno or 0))
+            hint = (
+                "check the variable's name; templates get page, site and helpers"
+                if "undefined" in str(message)
+                else None
+            )
+            return SiteError(
+                f"template error: {message}",
+                SourceLocation(display, frame.lineno or 0),
+                hint,
+                _line_text(path, frame.lineno or 0),
+            )
     return SiteError(f"template error: {exc}", SourceLocation(TEMPLATES_DIR))
 
 

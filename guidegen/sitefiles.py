@@ -41,18 +41,30 @@ class SitemapWriter:
             return
         name = f"sitemaps/sitemap-{len(self.files) + 1}.xml"
         body = "\n".join(self._entries)
-        self.stage.write(name, (f'<?xml version="1.0" encoding="UTF-8"?>\n<urlset xmlns="{_XMLNS}">\n'
-                                f"{body}\n</urlset>\n").encode("utf-8"))
+        self.stage.write(
+            name,
+            (
+                f'<?xml version="1.0" encoding="UTF-8"?>\n<urlset xmlns="{_XMLNS}">\n'
+                f"{body}\n</urlset>\n"
+            ).encode(),
+        )
         self.files.append(name)
         self._entries = []
 
     def close(self) -> None:
         self._flush()
-        items = "\n".join(f"<sitemap><loc>{escape(self.site.absolute('/' + name))}</loc></sitemap>"
-                          for name in self.files)
-        self.stage.write("sitemap.xml", (f'<?xml version="1.0" encoding="UTF-8"?>\n'
-                                         f'<sitemapindex xmlns="{_XMLNS}">\n{items}\n'
-                                         f"</sitemapindex>\n").encode("utf-8"))
+        items = "\n".join(
+            f"<sitemap><loc>{escape(self.site.absolute('/' + name))}</loc></sitemap>"
+            for name in self.files
+        )
+        self.stage.write(
+            "sitemap.xml",
+            (
+                f'<?xml version="1.0" encoding="UTF-8"?>\n'
+                f'<sitemapindex xmlns="{_XMLNS}">\n{items}\n'
+                f"</sitemapindex>\n"
+            ).encode(),
+        )
 
 
 def robots_txt(site: Site) -> str:

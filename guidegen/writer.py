@@ -31,13 +31,17 @@ def check_output_dir(out: Path, project_root: Path) -> Path:
     target = out.resolve()
     root = project_root.resolve()
     if target == root or target in root.parents:
-        raise OutputError(f"refusing to use {out} as the output folder: it contains the project",
-                          hint="choose a folder such as output/")
+        raise OutputError(
+            f"refusing to use {out} as the output folder: it contains the project",
+            hint="choose a folder such as output/",
+        )
     for name in ("data", "content", "templates", "static", "tests", ".git"):
         source = (root / name).resolve()
         if target == source or source in target.parents or target in source.parents:
-            raise OutputError(f"refusing to use {out} as the output folder: it overlaps {name}/",
-                              hint="choose a folder such as output/")
+            raise OutputError(
+                f"refusing to use {out} as the output folder: it overlaps {name}/",
+                hint="choose a folder such as output/",
+            )
     if target.exists():
         if not target.is_dir():
             raise OutputError(f"{out} exists and is not a folder")
@@ -54,7 +58,7 @@ def safe_relpath(rel: str) -> str:
     if not rel or "\x00" in rel or "\\" in rel:
         raise ValueError(f"unsafe output path {rel!r}")
     path = PurePosixPath(rel)
-    if path.is_absolute() or any(part in ("..", ".", "") for part in path.parts):
+    if not path.parts or path.is_absolute() or ".." in path.parts:
         raise ValueError(f"unsafe output path {rel!r}")
     return path.as_posix()
 
@@ -92,8 +96,11 @@ class Staging:
     def write(self, rel: str, data: bytes) -> None:
         rel = safe_relpath(rel)
         if rel in self.written:
-            raise SiteError(f"two pages would be written to {rel}", SourceLocation(rel),
-                            "two records map to the same URL; give one of them another slug")
+            raise SiteError(
+                f"two pages would be written to {rel}",
+                SourceLocation(rel),
+                "two records map to the same URL; give one of them another slug",
+            )
         self.written.add(rel)
         parent = rel.rpartition("/")[0]
         if parent and parent not in self._dirs:

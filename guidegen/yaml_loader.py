@@ -69,18 +69,20 @@ _HINTS = (
 )
 
 
-def _syntax_error(
-    exc: yaml.YAMLError, text: str, display: str, line_offset: int
-) -> SiteError:
+def _syntax_error(exc: yaml.YAMLError, text: str, display: str, line_offset: int) -> SiteError:
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
     index = mark.line if mark is not None else -1
     lines = text.splitlines()
     source = lines[index] if 0 <= index < len(lines) else None
     problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
     context = getattr(exc, "context", None)
+    context_mark = getattr(exc, "context_mark", None)
     message = f"YAML syntax error: {problem}"
     if context:
-        message += f" ({context})"
+        started = ""
+        if context_mark is not None and context_mark.line != index:
+            started = f" that starts on line {context_mark.line + 1 + line_offset}"
+        message += f" ({context}{started})"
     if source is not None and "\t" in source[: len(source) - len(source.lstrip())]:
         hint: str | None = "indent with spaces; YAML does not allow tabs"
     else:

@@ -1,0 +1,58 @@
+"""Shared fixtures: a small test site built from tests/fixtures/mini and the repo's templates."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from build import cli
+
+ROOT = Path(__file__).resolve().parents[1]
+MINI = ROOT / "tests" / "fixtures" / "mini"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-golden",
+        action="store_true",
+        help="rewrite tests/golden/ from the current output instead of comparing",
+    )
+
+
+def copy_site(source: Path, dest: Path) -> Path:
+    """A site folder: data and content from `source`, templates and static from the repo."""
+    shutil.copytree(source / "data", dest / "data")
+    shutil.copytree(source / "content", dest / "content")
+    shutil.copytree(ROOT / "templates", dest / "templates")
+    shutil.copytree(ROOT / "static", dest / "static")
+    return dest
+
+
+@pytest.fixture
+def mini_site(tmp_path: Path) -> Path:
+    return copy_site(MINI, tmp_path / "site")
+
+
+@pytest.fixture
+def sample_copy(tmp_path: Path) -> Path:
+    """A private copy of the repo's sample site, safe to edit."""
+    return copy_site(ROOT, tmp_path / "sample")
+
+
+def run(root: Path, *args: str) -> Result:
+    """Run the CLI against a site root, as `python build.py --root ROOT ...`."""
+    return CliRunner().invoke(cli, ["--root", str(root), *args], catch_exceptions=False)
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    """Replace one exact snippet in a file (fails loudly when it is not there)."""
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{old!r} not in {path}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+Editor = Callable[[Path, str, str], None]
