@@ -16,12 +16,12 @@ from pathlib import Path
 from .assets import Assets, collect_assets
 from .content import Content, check_renders, load_content
 from .data import SiteData, load_site_data
-from .errors import BuildFailed, ErrorCollector, SiteError
+from .errors import BuildFailed, ErrorCollector, SiteError, SourceLocation
 from .links import LinkGraph
 from .matrix import Guide, Matrix, output_path
 from .models import ContentLevel
 from .pages import PageMeta, guide_page, hub_meta
-from .render import Renderer
+from .render import Renderer, check_templates
 from .sitefiles import SITEMAP_LIMIT, SitemapWriter, robots_txt
 from .writer import Staging, check_output_dir
 
@@ -61,6 +61,7 @@ def load_site(root: Path) -> LoadedSite:
     content = load_content(root, data, errors)
     assets = collect_assets(root, errors)
     if data is None:
+        check_templates(root, None, errors)
         errors.raise_if_any()
         raise AssertionError("unreachable: data failed without errors")  # pragma: no cover
     _check_names_unique(data, errors)
@@ -131,16 +132,21 @@ def build_site(
     started = time.perf_counter()
     site = load_site(root)
     target = check_output_dir(out, root)
-    stage = Staging(target)
     report = BuildReport()
+    stage: Staging | None = None
     try:
+        stage = Staging(target)
         _write_pages(site, stage, report, progress, sitemap_limit)
         stage.commit()
-    except SiteError as error:
-        stage.abort()
-        raise BuildFailed([error]) from None
-    except BaseException:
-        stage.abort()
+    except BaseException as exc:
+        if stage is not None:
+            stage.abort()
+        if isinstance(exc, SiteError):
+            raise BuildFailed([exc]) from None
+        if isinstance(exc, OSError):
+            where = SourceLocation(str(exc.filename)) if exc.filename else None
+            error = SiteError(f"cannot write the output: {exc.strerror}", where)
+            raise BuildFailed([error]) from None
         raise
     report.files = len(stage.written) + 1
     report.bytes = stage.bytes_written

@@ -108,6 +108,25 @@ def _line_text(path: Path, line: int) -> str | None:
     return lines[line - 1] if 0 < line <= len(lines) else None
 
 
+def check_templates(root: Path, env: Environment | None, errors: ErrorCollector) -> None:
+    """Every template parses, and the ones the pipeline renders exist."""
+    folder = root / TEMPLATES_DIR
+    if not folder.is_dir():
+        errors.add("the templates folder is missing", SourceLocation(TEMPLATES_DIR))
+        return
+    env = env or Environment(loader=FileSystemLoader(str(folder)), autoescape=True)
+    for name in REQUIRED_TEMPLATES:
+        if not (folder / name).is_file():
+            errors.add(f"required template '{name}' is missing", SourceLocation(TEMPLATES_DIR))
+    for name in env.list_templates():
+        try:
+            env.get_template(name)
+        except TemplateSyntaxError as exc:
+            errors.add_error(template_error(exc, root))
+        except UnicodeDecodeError:
+            errors.add("template is not valid UTF-8", SourceLocation(f"{TEMPLATES_DIR}/{name}"))
+
+
 class Renderer:
     """The site's templates, loaded once; renders pages to strings."""
 
@@ -136,20 +155,7 @@ class Renderer:
 
     def check(self, errors: ErrorCollector) -> None:
         """Load every template (syntax errors with their line) and require the core ones."""
-        folder = self.root / TEMPLATES_DIR
-        if not folder.is_dir():
-            errors.add("the templates folder is missing", SourceLocation(TEMPLATES_DIR))
-            return
-        for name in REQUIRED_TEMPLATES:
-            if not (folder / name).is_file():
-                errors.add(f"required template '{name}' is missing", SourceLocation(TEMPLATES_DIR))
-        for name in self.env.list_templates():
-            try:
-                self.env.get_template(name)
-            except TemplateSyntaxError as exc:
-                errors.add_error(template_error(exc, self.root))
-            except UnicodeDecodeError:
-                errors.add("template is not valid UTF-8", SourceLocation(f"{TEMPLATES_DIR}/{name}"))
+        check_templates(self.root, self.env, errors)
 
     def render(self, name: str, **context: Any) -> str:
         try:

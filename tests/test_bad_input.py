@@ -334,3 +334,21 @@ def test_refuses_to_replace_a_folder_it_did_not_make(mini_site: Path) -> None:
 
 def test_bad_usage_exits_2(mini_site: Path) -> None:
     assert run(mini_site, "build", "--no-such-option").exit_code == 2
+
+
+def test_template_errors_are_reported_even_when_data_fails(mini_site: Path) -> None:
+    edit(mini_site / "data/payers.yaml", "- slug: bluebird", "- slug: Blue Bird")
+    edit(mini_site / "templates/hub.html", "{% block main %}", "{% block main %}{% endfor %}")
+    result = run(mini_site, "check")
+    assert result.exit_code == 1
+    assert "data/payers.yaml:6:" in result.output
+    assert "templates/hub.html:4: template syntax error" in result.output
+
+
+def test_unwritable_output_is_an_error_not_a_traceback(mini_site: Path) -> None:
+    blocker = mini_site / "blocker"
+    blocker.write_text("a file where a folder is needed", encoding="utf-8")
+    result = run(mini_site, "build", "--out", str(blocker / "out"))
+    assert result.exit_code == 1
+    assert "cannot write the output: Not a directory" in result.output
+    assert "Traceback" not in result.output

@@ -164,6 +164,8 @@ def test_markdown_tables_and_lists_render(built: Path) -> None:
         assert angle.find("h3") is not None
         assert len(angle.find_all("h2")) == 1 and angle.find("h1") is None
     assert tables >= 5 and lists >= 1
+    nested = soup(built, "/cigna/ocrevus/step-therapy/").select("section.angle li > ul > li")
+    assert len(nested) == 3
 
 
 def test_thin_pages_are_noindex_and_written_ones_indexable(built: Path) -> None:

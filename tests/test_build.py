@@ -1,0 +1,44 @@
+"""The build command end to end on the test site: summary, determinism, replacing output."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .conftest import edit, run
+from .test_bad_input import tree_digest
+
+
+def test_build_reports_what_it_did(mini_site: Path) -> None:
+    result = run(mini_site, "build")
+    assert result.exit_code == 0, result.output
+    assert "Built 33 guides (4 indexable, 29 thin), 23 hubs" in result.output
+    assert (mini_site / "output/acme/alphamab/step-therapy/index.html").is_file()
+    assert (mini_site / "output/.guidegen-output").is_file()
+
+
+def test_two_builds_are_byte_identical(mini_site: Path, tmp_path: Path) -> None:
+    assert run(mini_site, "build", "--out", str(tmp_path / "a")).exit_code == 0
+    assert run(mini_site, "build", "--out", str(tmp_path / "b")).exit_code == 0
+    assert tree_digest(tmp_path / "a") == tree_digest(tmp_path / "b")
+
+
+def test_rebuild_replaces_pages_that_no_longer_exist(mini_site: Path) -> None:
+    assert run(mini_site, "build").exit_code == 0
+    assert (mini_site / "output/acme/deltanib/off-label/index.html").is_file()
+    edit(
+        mini_site / "data/drugs.yaml",
+        "- slug: deltanib\n  name: Deltanib",
+        "- slug: deltanib\n  name: Deltanib\n  reasons: [step-therapy]",
+    )
+    assert run(mini_site, "build").exit_code == 0
+    assert not (mini_site / "output/acme/deltanib/off-label/index.html").exists()
+    assert (mini_site / "output/acme/deltanib/step-therapy/index.html").is_file()
+
+
+def test_check_writes_nothing(mini_site: Path) -> None:
+    result = run(mini_site, "check")
+    assert result.exit_code == 0
+    assert result.output.startswith(
+        "OK: 3 payers, 4 drugs, 3 denial reasons, 5 write-ups, 33 guides."
+    )
+    assert not (mini_site / "output").exists()
