@@ -16,7 +16,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from markupsafe import Markup
 
 from .content import page_names, render_doc
-from .links import HubPage, LinkGraph, LinkGroup
+from .hubs import HubPage
+from .links import LinkGraph, LinkGroup
 from .matrix import Guide
 from .models import Link, Offer, Site
 
@@ -213,7 +214,3 @@ def hub_meta(hub: HubPage, site: Site) -> PageMeta:
         canonical=site.absolute(hub.url),
         indexable=hub.indexable,
     )
-
-
-def hub_fingerprint(hub: HubPage, site: Site, templates_digest: str) -> str:
-    return _fingerprint("hub", templates_digest, site.digest, hub)

@@ -17,6 +17,7 @@ from .assets import Assets, collect_assets
 from .content import Content, check_renders, load_content
 from .data import SiteData, load_site_data
 from .errors import BuildFailed, ErrorCollector, SiteError, SourceLocation
+from .hubs import Hubs
 from .links import LinkGraph
 from .matrix import Guide, Matrix, output_path
 from .models import ContentLevel
@@ -37,6 +38,7 @@ class LoadedSite:
     content: Content
     matrix: Matrix
     graph: LinkGraph
+    hubs: Hubs
     assets: Assets
     renderer: Renderer
 
@@ -71,7 +73,9 @@ def load_site(root: Path) -> LoadedSite:
         check_renders(content, data, errors)
     errors.raise_if_any()
     matrix = Matrix(data, content)
-    return LoadedSite(root, data, content, matrix, LinkGraph(matrix), assets, renderer)
+    return LoadedSite(
+        root, data, content, matrix, LinkGraph(matrix), Hubs(matrix), assets, renderer
+    )
 
 
 def _check_names_unique(data: SiteData, errors: ErrorCollector) -> None:
@@ -103,7 +107,7 @@ def check_site(root: Path) -> LoadedSite:
         for guide in samples.values():
             site.renderer.guide(guide_page(guide, site.graph, site.data.site, site.renderer.digest))
         kinds = set()
-        for hub in site.graph.hubs():
+        for hub in site.hubs.all():
             if hub.kind not in kinds:
                 kinds.add(hub.kind)
                 site.renderer.hub(hub, hub_meta(hub, site.data.site))
@@ -165,7 +169,7 @@ def _write_pages(
     digest = site.renderer.digest + site.assets.digest
     sitemap = SitemapWriter(stage, s, sitemap_limit)
     total = site.matrix.count()
-    for hub in site.graph.hubs():
+    for hub in site.hubs.all():
         meta = hub_meta(hub, s)
         stage.write(output_path(hub.url), site.renderer.hub(hub, meta).encode("utf-8"))
         report.hubs += 1

@@ -18,7 +18,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateSynta
 from jinja2.exceptions import TemplateError
 
 from .errors import ErrorCollector, SiteError, SourceLocation
-from .links import HubPage
+from .hubs import HubPage
 from .models import Site
 from .pages import GuidePage, PageMeta
 

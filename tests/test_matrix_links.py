@@ -40,7 +40,7 @@ def test_skip_policy_builds_only_written_pages(mini_site: Path) -> None:
         "/bluebird/alphamab/off-label/",
         "/cardinal/alphamab/off-label/",
     ]
-    hubs = [h.url for h in site.graph.hubs()]
+    hubs = [h.url for h in site.hubs.all()]
     assert "/acme/betamab/" not in hubs and "/drugs/betamab/" not in hubs
 
 
@@ -102,7 +102,7 @@ def test_related_links_are_deterministic_and_same_class_first(tmp_path: Path) ->
 
 def test_breadcrumbs_and_hubs_reach_every_guide(mini_site: Path) -> None:
     site = load_site(mini_site)
-    hubs = {h.url: h for h in site.graph.hubs()}
+    hubs = {h.url: h for h in site.hubs.all()}
     assert list(hubs)[0] == "/"
     for key in site.matrix.all_keys():
         guide = site.matrix.guide(key)
