@@ -1,15 +1,14 @@
 """What one page shows, assembled from the matrix, the links and the write-up: view models.
 
-`guide_page` is a pure function of its inputs, and its `fingerprint` digests every one of
-them (the records, the write-up, the related-link set, the templates, the site settings),
-so a later build can tell exactly which pages changed. Titles and descriptions are fitted
+`guide_page` is a pure function of its inputs (the records, the write-up, the related-link
+set, the site settings); `outputs` digests the same inputs into the page's fingerprint.
+Titles and descriptions are fitted
 to what search results show, dropping the least important words first. Produces no HTML.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -59,7 +58,6 @@ class GuidePage:
     related: tuple[LinkGroup, ...]
     next_steps: tuple[str, ...]
     cta: CallToAction
-    fingerprint: str
 
 
 def fit(candidates: list[str], limit: int) -> str:
@@ -119,15 +117,9 @@ def guide_description(guide: Guide) -> str:
     )
 
 
-def _fingerprint(*parts: object) -> str:
-    digest = hashlib.sha256()
-    for part in parts:
-        digest.update(repr(part).encode("utf-8"))
-        digest.update(b"\x00")
-    return digest.hexdigest()[:32]
-
-
-def guide_page(guide: Guide, graph: LinkGraph, site: Site, templates_digest: str) -> GuidePage:
+def guide_page(
+    guide: Guide, graph: LinkGraph, site: Site, related: tuple[LinkGroup, ...] | None = None
+) -> GuidePage:
     """Everything a guide shows; a pure function of the guide, its links and the site."""
     names = page_names(guide.payer, guide.drug, guide.reason, site)
     doc = guide.doc
@@ -143,24 +135,11 @@ def guide_page(guide: Guide, graph: LinkGraph, site: Site, templates_digest: str
         updated=doc.front.updated,
         reviewed_by=doc.front.reviewed_by,
     )
-    related = graph.related(guide.key)
     cta = CallToAction(
         url=checkout_url(site.offer, guide.payer.slug, guide.drug.slug, guide.reason.slug),
         list_price=site.offer.list_price_text,
         first_letter_price=site.offer.first_letter_price_text,
         promo_code=site.offer.promo_code,
-    )
-    fingerprint = _fingerprint(
-        "guide",
-        templates_digest,
-        site.digest,
-        guide.payer.digest,
-        guide.drug.digest,
-        guide.reason.digest,
-        doc.path,
-        doc.digest,
-        guide.indexable,
-        related,
     )
     return GuidePage(
         guide=guide,
@@ -168,10 +147,9 @@ def guide_page(guide: Guide, graph: LinkGraph, site: Site, templates_digest: str
         heading=f"{guide.drug.name} denied {guide.reason.title_phrase} by {guide.payer.name}?",
         body=render_doc(doc, names),
         crumbs=graph.guide_crumbs(guide),
-        related=related,
+        related=graph.related(guide.key) if related is None else related,
         next_steps=site.next_steps + guide.reason.next_steps,
         cta=cta,
-        fingerprint=fingerprint,
     )
 
 

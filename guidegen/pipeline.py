@@ -1,150 +1,127 @@
 """Runs the stages: load -> validate -> expand -> link -> render -> write -> site files.
 
 Everything is gathered and checked before the first byte is written (the link graph needs
-the whole matrix; a bad input must leave the output untouched). Pages are then rendered
-and written one at a time into a staging folder that replaces the output in one step.
-Returns reports; never prints and never parses options.
+the whole matrix; a bad input must leave the output untouched). Units of pages are then
+rendered in worker processes into a spare generation of the output, which replaces the
+output in one step. A build whose inputs are unchanged does nothing. Returns reports;
+never prints and never parses options.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
-from .assets import Assets, collect_assets
-from .content import Content, check_renders, load_content
-from .data import SiteData, load_site_data
+from .builder import Unit, UnitResult, default_jobs, plan, run_units
 from .errors import BuildFailed, ErrorCollector, SiteError, SourceLocation
-from .hubs import Hubs
-from .links import LinkGraph
-from .matrix import Guide, Matrix, output_path
+from .inputs import inputs_digest
+from .manifest import Manifest
+from .matrix import Guide
 from .models import ContentLevel
-from .pages import PageMeta, guide_page, hub_meta
-from .render import Renderer, check_templates
-from .sitefiles import SITEMAP_LIMIT, SitemapWriter, robots_txt
-from .writer import Staging, check_output_dir
+from .outputs import SiteOutputs
+from .sitefiles import SITEMAP_LIMIT
+from .sitemodel import LoadedSite, load_site
+from .writer import Generations, Workspace, check_output_dir
 
-Progress = Callable[[int, int], None]  # (guides done, guides in all)
-
-
-@dataclass(frozen=True)
-class LoadedSite:
-    """Every input, validated and compiled: what rendering needs, gathered once."""
-
-    root: Path
-    data: SiteData
-    content: Content
-    matrix: Matrix
-    graph: LinkGraph
-    hubs: Hubs
-    assets: Assets
-    renderer: Renderer
+Progress = Callable[[int, int], None]  # (units done, units in all)
 
 
 @dataclass
 class BuildReport:
     guides: int = 0
-    indexable_guides: int = 0
-    thin_guides: int = 0
-    hubs: int = 0
-    files: int = 0
+    rendered: int = 0
+    unchanged: int = 0
+    written: int = 0
+    removed: int = 0
     bytes: int = 0
     seconds: float = 0.0
-    sitemap_urls: int = 0
-    by_level: dict[str, int] = field(default_factory=dict)
+    units: int = 0
+    up_to_date: bool = False
 
 
-def load_site(root: Path) -> LoadedSite:
-    """Load and validate data, write-ups, templates and assets; BuildFailed lists every error."""
-    errors = ErrorCollector()
-    data = load_site_data(root, errors)
-    content = load_content(root, data, errors)
-    assets = collect_assets(root, errors)
-    if data is None:
-        check_templates(root, None, errors)
-        errors.raise_if_any()
-        raise AssertionError("unreachable: data failed without errors")  # pragma: no cover
-    _check_names_unique(data, errors)
-    renderer = Renderer(root, data.site, assets.url)
-    renderer.check(errors)
-    if not errors:
-        check_renders(content, data, errors)
-    errors.raise_if_any()
-    matrix = Matrix(data, content)
-    return LoadedSite(
-        root, data, content, matrix, LinkGraph(matrix), Hubs(matrix), assets, renderer
-    )
+@dataclass(frozen=True)
+class BuildOptions:
+    jobs: int = 0  # 0: one per core
+    clean: bool = False
+    shard: tuple[int, int] = (1, 1)
+    sitemap_limit: int = SITEMAP_LIMIT
 
-
-def _check_names_unique(data: SiteData, errors: ErrorCollector) -> None:
-    """Display names must tell records apart: titles and link texts are made of them."""
-    for label, records in (("payer", data.payers), ("drug", data.drugs), ("reason", data.reasons)):
-        seen: dict[str, str] = {}
-        for record in records:
-            key = record.name.casefold()
-            if key in seen:
-                errors.add(
-                    f"{label} name '{record.name}' is also used by '{seen[key]}'",
-                    record.where,
-                    "page titles and links need distinct names",
-                )
-            seen.setdefault(key, record.slug)
+    def digest_key(self) -> str:
+        """The options that change what is written (not --jobs: output is the same)."""
+        return f"shard={self.shard[0]}/{self.shard[1]};sitemap_limit={self.sitemap_limit}"
 
 
 def check_site(root: Path) -> LoadedSite:
     """Everything `build` checks, plus a render of one page of each kind; writes nothing."""
     site = load_site(root)
-    errors = ErrorCollector()
+    producer = SiteOutputs(site)
     samples: dict[tuple[ContentLevel, bool], Guide] = {}
     for key in site.matrix.all_keys():
         guide = site.matrix.guide(key)
         samples.setdefault((guide.doc.level, guide.indexable), guide)
         if len(samples) == 2 * len(ContentLevel):
             break
+    errors = ErrorCollector()
     try:
         for guide in samples.values():
-            site.renderer.guide(guide_page(guide, site.graph, site.data.site, site.renderer.digest))
-        kinds = set()
-        for hub in site.hubs.all():
-            if hub.kind not in kinds:
-                kinds.add(hub.kind)
-                site.renderer.hub(hub, hub_meta(hub, site.data.site))
-        site.renderer.not_found(not_found_meta(site))
+            producer.guide_output(guide.key).make()
+        hubs = site.hubs
+        first = next(iter(samples.values()), None)
+        if first is not None:
+            for hub in (
+                hubs.payer_hub(first.key.payer),
+                hubs.payer_drug_hub(first.key.payer, first.key.drug),
+                hubs.drug_hub(first.key.drug),
+                hubs.reason_hub(first.key.reason),
+                hubs.home(),
+            ):
+                if hub is not None:
+                    producer.hub_output(hub, "check").make()
+        producer.not_found().make()
     except SiteError as error:
         errors.add_error(error)
     errors.raise_if_any()
     return site
 
 
-def not_found_meta(site: LoadedSite) -> PageMeta:
-    s = site.data.site
-    return PageMeta(
-        title=f"Page not found | {s.site_name}",
-        description="This page does not exist. Find your appeal guide by health "
-        "plan, drug or denial reason.",
-        canonical=s.absolute("/404.html"),
-        indexable=False,
-    )
-
-
 def build_site(
-    root: Path, out: Path, progress: Progress | None = None, sitemap_limit: int = SITEMAP_LIMIT
+    root: Path, out: Path, options: BuildOptions | None = None, progress: Progress | None = None
 ) -> BuildReport:
-    """Build the whole site into `out`, replacing it only when every page succeeded."""
+    """Build the site into `out`, replacing it only when every unit succeeded."""
+    options = options or BuildOptions()
     started = time.perf_counter()
     site = load_site(root)
     target = check_output_dir(out, root)
+    digest = inputs_digest(root, options.digest_key())
+    generations = Generations(target)
     report = BuildReport()
-    stage: Staging | None = None
+    if not options.clean:
+        active = generations.active_manifest()
+        if active is not None:
+            unchanged = active.get("inputs") == digest
+            active.close()
+            if unchanged:
+                report.up_to_date = True
+                report.seconds = time.perf_counter() - started
+                return report
+    workspace: Workspace | None = None
+    manifest: Manifest | None = None
     try:
-        stage = Staging(target)
-        _write_pages(site, stage, report, progress, sitemap_limit)
-        stage.commit()
+        workspace = generations.open(options.clean)
+        manifest = workspace.manifest(busy=True)
+        manifest.begin()
+        _run(site, workspace, manifest, options, report, progress)
+        manifest.put("inputs", digest)
+        manifest.commit()
+        generations.commit(workspace, manifest, digest[:32])
+        manifest = None
     except BaseException as exc:
-        if stage is not None:
-            stage.abort()
+        if manifest is not None:
+            manifest.close()
+        if workspace is not None:
+            generations.abort(workspace)
         if isinstance(exc, SiteError):
             raise BuildFailed([exc]) from None
         if isinstance(exc, OSError):
@@ -152,47 +129,67 @@ def build_site(
             error = SiteError(f"cannot write the output: {exc.strerror}", where)
             raise BuildFailed([error]) from None
         raise
-    report.files = len(stage.written) + 1
-    report.bytes = stage.bytes_written
     report.seconds = time.perf_counter() - started
     return report
 
 
-def _write_pages(
+def _run(
     site: LoadedSite,
-    stage: Staging,
+    workspace: Workspace,
+    manifest: Manifest,
+    options: BuildOptions,
     report: BuildReport,
     progress: Progress | None,
-    sitemap_limit: int,
 ) -> None:
-    s = site.data.site
-    digest = site.renderer.digest + site.assets.digest
-    sitemap = SitemapWriter(stage, s, sitemap_limit)
-    total = site.matrix.count()
-    for hub in site.hubs.all():
-        meta = hub_meta(hub, s)
-        stage.write(output_path(hub.url), site.renderer.hub(hub, meta).encode("utf-8"))
-        report.hubs += 1
-        if meta.indexable:
-            sitemap.add(hub.url, None)
-    for guide in site.matrix.guides():
-        page = guide_page(guide, site.graph, s, digest)
-        stage.write(guide.output, site.renderer.guide(page).encode("utf-8"))
-        report.guides += 1
-        report.by_level[guide.doc.level.value] = report.by_level.get(guide.doc.level.value, 0) + 1
-        if guide.thin:
-            report.thin_guides += 1
-        if guide.indexable:
-            report.indexable_guides += 1
-            sitemap.add(guide.url, guide.doc.front.updated)
+    data = site.data
+    units = plan([p.slug for p in data.payers], [d.slug for d in data.drugs], options.shard)
+    report.units = len(units)
+    producer = SiteOutputs(site, options.sitemap_limit)
+    errors: list[SiteError] = []
+    done = 0
+
+    def collect(result: UnitResult) -> None:
+        nonlocal done
+        if result.error is not None:
+            errors.append(result.error)
+            return
+        manifest.upsert(result.rows)
+        manifest.delete(result.removed)
+        report.guides += result.guides
+        report.rendered += result.rendered
+        report.unchanged += result.unchanged
+        report.written += result.written
+        report.removed += len(result.removed)
+        report.bytes += result.bytes
+        done += 1
         if progress is not None:
-            progress(report.guides, total)
-    stage.write("404.html", site.renderer.not_found(not_found_meta(site)).encode("utf-8"))
-    stage.write("robots.txt", robots_txt(s).encode("utf-8"))
-    for rel, source in site.assets.files.items():
-        stage.write(rel, source.read_bytes())
-    sitemap.close()
-    report.sitemap_urls = sitemap.count
+            progress(done, len(units))
+
+    jobs = options.jobs or default_jobs()
+    run_units(producer, workspace, units, not workspace.fresh, jobs, collect)
+    if errors:
+        raise BuildFailed(errors[:1])
+    _remove_units_gone(workspace, manifest, units, report)
 
 
-__all__ = ["BuildFailed", "BuildReport", "LoadedSite", "build_site", "check_site", "load_site"]
+def _remove_units_gone(
+    workspace: Workspace, manifest: Manifest, units: list[Unit], report: BuildReport
+) -> None:
+    """Files of units the site no longer has (a payer or drug removed)."""
+    gone = manifest.units() - {unit.key for unit in units}
+    paths = manifest.paths_of_units(sorted(gone))
+    for path in paths:
+        workspace.remove(path)
+    manifest.delete(paths)
+    report.removed += len(paths)
+
+
+__all__ = [
+    "BuildFailed",
+    "BuildOptions",
+    "BuildReport",
+    "LoadedSite",
+    "build_site",
+    "check_site",
+    "load_site",
+]

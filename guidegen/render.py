@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateSyntaxError
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateSyntaxError, meta
 from jinja2.exceptions import TemplateError
 
 from .errors import ErrorCollector, SiteError, SourceLocation
@@ -142,16 +142,31 @@ class Renderer:
             keep_trailing_newline=True,
         )
         self.env.globals.update(site=site, asset=asset_url, citations=CITATIONS)
-        self.digest = self._digest()
+        self._digests: dict[str, str] = {}
 
-    def _digest(self) -> str:
-        digest = hashlib.sha256()
-        folder = self.root / TEMPLATES_DIR
-        for path in sorted(folder.rglob("*")) if folder.is_dir() else []:
-            if path.is_file():
-                digest.update(path.relative_to(folder).as_posix().encode())
-                digest.update(path.read_bytes())
-        return digest.hexdigest()[:24]
+    def digest(self, name: str) -> str:
+        """A digest of a template and every template it extends, includes or imports."""
+        if name not in self._digests:
+            digest = hashlib.sha256()
+            for used in sorted(self._closure(name)):
+                digest.update(used.encode() + b"\0")
+                digest.update((self.root / TEMPLATES_DIR / used).read_bytes())
+            self._digests[name] = digest.hexdigest()[:24]
+        return self._digests[name]
+
+    def _closure(self, name: str) -> set[str]:
+        seen: set[str] = set()
+        pending = [name]
+        while pending:
+            current = pending.pop()
+            if current in seen:
+                continue
+            seen.add(current)
+            source = (self.root / TEMPLATES_DIR / current).read_text(encoding="utf-8")
+            for used in meta.find_referenced_templates(self.env.parse(source)):
+                if used is not None:
+                    pending.append(used)
+        return seen
 
     def check(self, errors: ErrorCollector) -> None:
         """Load every template (syntax errors with their line) and require the core ones."""

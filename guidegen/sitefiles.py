@@ -1,70 +1,52 @@
-"""Site files: sitemaps, robots.txt. Given URLs and dates; computes no URLs itself.
+"""Site files: sitemaps and robots.txt, from URLs and dates it is given (computes none).
 
-Sitemaps are written while pages are rendered, one file per `limit` URLs (50,000 by
-default, the protocol's maximum), under a sitemap index at /sitemap.xml, so memory does
-not grow with the number of pages.
+Sitemaps come in groups (one per payer, one for the site-wide hubs); a group is split into
+files of at most `limit` URLs (50,000 by default, the protocol's maximum; a file of 50,000
+URLs of this site stays far under the 50 MB limit). `/sitemap.xml` is the index of them.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from xml.sax.saxutils import escape
 
 from .models import Site
-from .writer import Staging
 
 SITEMAP_LIMIT = 50_000
 _XMLNS = "http://www.sitemaps.org/schemas/sitemap/0.9"
+_HEAD = '<?xml version="1.0" encoding="UTF-8"?>\n'
 
 
-class SitemapWriter:
-    """Streams <url> entries into numbered sitemap files and writes the index last."""
+def sitemap_names(group: str, count: int, limit: int) -> list[str]:
+    """The files a group of `count` URLs is written to."""
+    files = -(-count // limit)
+    return [
+        f"sitemaps/{group}.xml" if i == 0 else f"sitemaps/{group}-{i + 1}.xml" for i in range(files)
+    ]
 
-    def __init__(self, stage: Staging, site: Site, limit: int = SITEMAP_LIMIT) -> None:
-        self.stage = stage
-        self.site = site
-        self.limit = limit
-        self.files: list[str] = []
-        self._entries: list[str] = []
-        self.count = 0
 
-    def add(self, url: str, lastmod: dt.date | None) -> None:
-        loc = escape(self.site.absolute(url))
-        mod = f"<lastmod>{lastmod.isoformat()}</lastmod>" if lastmod else ""
-        self._entries.append(f"<url><loc>{loc}</loc>{mod}</url>")
-        self.count += 1
-        if len(self._entries) >= self.limit:
-            self._flush()
+def sitemap_files(
+    site: Site, group: str, entries: list[tuple[str, str | None]], limit: int = SITEMAP_LIMIT
+) -> list[tuple[str, bytes]]:
+    """The sitemap files of one group: (path, bytes) for each chunk of `limit` URLs."""
+    names = sitemap_names(group, len(entries), limit)
+    files = []
+    for number, name in enumerate(names):
+        chunk = entries[number * limit : (number + 1) * limit]
+        lines = []
+        for url, lastmod in chunk:
+            mod = f"<lastmod>{lastmod}</lastmod>" if lastmod else ""
+            lines.append(f"<url><loc>{escape(site.absolute(url))}</loc>{mod}</url>")
+        body = "\n".join(lines)
+        files.append((name, f'{_HEAD}<urlset xmlns="{_XMLNS}">\n{body}\n</urlset>\n'.encode()))
+    return files
 
-    def _flush(self) -> None:
-        if not self._entries:
-            return
-        name = f"sitemaps/sitemap-{len(self.files) + 1}.xml"
-        body = "\n".join(self._entries)
-        self.stage.write(
-            name,
-            (
-                f'<?xml version="1.0" encoding="UTF-8"?>\n<urlset xmlns="{_XMLNS}">\n'
-                f"{body}\n</urlset>\n"
-            ).encode(),
-        )
-        self.files.append(name)
-        self._entries = []
 
-    def close(self) -> None:
-        self._flush()
-        items = "\n".join(
-            f"<sitemap><loc>{escape(self.site.absolute('/' + name))}</loc></sitemap>"
-            for name in self.files
-        )
-        self.stage.write(
-            "sitemap.xml",
-            (
-                f'<?xml version="1.0" encoding="UTF-8"?>\n'
-                f'<sitemapindex xmlns="{_XMLNS}">\n{items}\n'
-                f"</sitemapindex>\n"
-            ).encode(),
-        )
+def sitemap_index(site: Site, names: list[str]) -> bytes:
+    items = "\n".join(
+        f"<sitemap><loc>{escape(site.absolute('/' + name))}</loc></sitemap>"
+        for name in sorted(names)
+    )
+    return f'{_HEAD}<sitemapindex xmlns="{_XMLNS}">\n{items}\n</sitemapindex>\n'.encode()
 
 
 def robots_txt(site: Site) -> str:

@@ -11,7 +11,9 @@ from .test_bad_input import tree_digest
 def test_build_reports_what_it_did(mini_site: Path) -> None:
     result = run(mini_site, "build")
     assert result.exit_code == 0, result.output
-    assert "Built 33 guides (4 indexable, 29 thin), 23 hubs" in result.output
+    assert "Built 33 guides: 66 pages rendered, 0 unchanged, 0 removed; 66 files written" in (
+        result.output
+    )
     assert (mini_site / "output/acme/alphamab/step-therapy/index.html").is_file()
     assert (mini_site / "output/.guidegen-output").is_file()
 

@@ -23,7 +23,9 @@ PAGES = {
     "hub-drug.html": "drugs/betamab/index.html",
     "hub-reason.html": "reasons/off-label/index.html",
     "404.html": "404.html",
-    "sitemap-1.xml": "sitemaps/sitemap-1.xml",
+    "sitemap-index.xml": "sitemap.xml",
+    "sitemap-payer.xml": "sitemaps/payer-acme.xml",
+    "sitemap-site.xml": "sitemaps/site.xml",
 }
 
 

@@ -8,9 +8,10 @@ import pytest
 
 from guidegen.errors import SiteError
 from guidegen.models import Offer
-from guidegen.pages import checkout_url, fit, guide_page, guide_title
-from guidegen.pipeline import load_site
-from guidegen.writer import MARKER, OutputError, Staging, check_output_dir, safe_relpath
+from guidegen.outputs import SiteOutputs
+from guidegen.pages import checkout_url, fit, guide_title
+from guidegen.sitemodel import load_site
+from guidegen.writer import MARKER, OutputError, Workspace, check_output_dir, exchange, safe_relpath
 
 from .conftest import edit
 
@@ -40,10 +41,9 @@ def test_titles_fit_search_results(mini_site: Path) -> None:
 def test_fingerprint_follows_inputs(mini_site: Path) -> None:
     def fingerprints() -> dict[str, str]:
         site = load_site(mini_site)
+        outputs = SiteOutputs(site)
         return {
-            site.matrix.guide(k).url: guide_page(
-                site.matrix.guide(k), site.graph, site.data.site, site.renderer.digest
-            ).fingerprint
+            site.matrix.guide(k).url: outputs.guide_output(k).fingerprint
             for k in site.matrix.all_keys()
         }
 
@@ -71,20 +71,32 @@ def test_paths_are_normalised() -> None:
     assert safe_relpath("a//b/./c.html") == "a/b/c.html"
 
 
-def test_staging_refuses_double_writes_and_swaps_atomically(tmp_path: Path) -> None:
-    out = tmp_path / "out"
-    out.mkdir()
-    (out / MARKER).write_text("", encoding="utf-8")
-    (out / "old.html").write_text("old", encoding="utf-8")
-    stage = Staging(out)
-    stage.write("a/index.html", b"new")
-    with pytest.raises(SiteError, match="two pages would be written to a/index.html"):
-        stage.write("a/index.html", b"again")
-    assert (out / "old.html").exists()
-    stage.commit()
-    assert (out / "a/index.html").read_bytes() == b"new"
-    assert not (out / "old.html").exists()
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+def test_fresh_workspace_refuses_double_writes(tmp_path: Path) -> None:
+    workspace = Workspace(tmp_path / "w", fresh=True)
+    (tmp_path / "w").mkdir()
+    workspace.write("a/index.html", b"new")
+    with pytest.raises(SiteError, match="two outputs would be written to a/index.html"):
+        workspace.write("a/index.html", b"again")
+
+
+def test_reused_workspace_never_modifies_a_shared_file(tmp_path: Path) -> None:
+    (tmp_path / "active").mkdir()
+    (tmp_path / "spare").mkdir()
+    (tmp_path / "active/page.html").write_bytes(b"old")
+    (tmp_path / "spare/page.html").hardlink_to(tmp_path / "active/page.html")
+    Workspace(tmp_path / "spare", fresh=False).write("page.html", b"new")
+    assert (tmp_path / "active/page.html").read_bytes() == b"old"
+    assert (tmp_path / "spare/page.html").read_bytes() == b"new"
+
+
+def test_exchange_swaps_folders(tmp_path: Path) -> None:
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    (tmp_path / "a" / MARKER).write_text("a", encoding="utf-8")
+    (tmp_path / "b" / MARKER).write_text("b", encoding="utf-8")
+    exchange(tmp_path / "a", tmp_path / "b")
+    assert (tmp_path / "a" / MARKER).read_text(encoding="utf-8") == "b"
+    assert (tmp_path / "b" / MARKER).read_text(encoding="utf-8") == "a"
 
 
 def test_output_dir_safety(tmp_path: Path) -> None:

@@ -1,0 +1,216 @@
+"""Rendering at scale: units of work, a process pool, and what each unit writes.
+
+The site is cut into units: one per payer + drug (its guides and their hub), one per
+payer (its hub and its sitemap) and one for the site-wide pages. A unit renders a page
+only when the page's fingerprint differs from the manifest's, and writes it only when its
+bytes differ, so a rebuild costs time in proportion to what changed. Units run in forked
+worker processes (`--jobs`); each file is a pure function of its inputs, so the output is
+the same whatever the number of workers or shards. Nothing is held per page: a unit
+returns only the manifest rows it changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import multiprocessing
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+from .errors import SiteError
+from .manifest import FileRow, Manifest, manifest_path
+from .writer import Workspace
+
+
+@dataclass(frozen=True, slots=True)
+class Unit:
+    """A piece of the site built together: `key` names it in the manifest."""
+
+    kind: str  # guides | payer | site
+    key: str
+    payer: int = -1
+    drug: int = -1
+
+
+@dataclass(frozen=True, slots=True)
+class Output:
+    """One file a unit produces: its place and inputs, and how to make its bytes."""
+
+    path: str
+    fingerprint: str
+    make: Callable[[], bytes]
+    indexable: bool = False
+    lastmod: str | None = None
+    sitemap: str | None = None
+    guide: bool = False
+
+
+@dataclass
+class UnitResult:
+    rows: list[FileRow] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    rendered: int = 0
+    written: int = 0
+    unchanged: int = 0
+    guides: int = 0
+    bytes: int = 0
+    error: SiteError | None = None
+
+    def add(self, other: UnitResult) -> None:
+        self.rows += other.rows
+        self.removed += other.removed
+        self.rendered += other.rendered
+        self.written += other.written
+        self.unchanged += other.unchanged
+        self.guides += other.guides
+        self.bytes += other.bytes
+        self.error = self.error or other.error
+
+
+def content_hash(data: bytes) -> str:
+    return hashlib.sha1(data, usedforsecurity=False).hexdigest()
+
+
+def fingerprint(*parts: object) -> str:
+    digest = hashlib.blake2b(digest_size=16)
+    for part in parts:
+        digest.update(str(part).encode("utf-8"))
+        digest.update(b"\x1f")
+    return digest.hexdigest()
+
+
+def plan(payers: list[str], drugs: list[str], shard: tuple[int, int] = (1, 1)) -> list[Unit]:
+    """The units of a build (or of one shard of it), in the order they are processed.
+
+    Guide units run drug by drug, so a drug's write-ups stay warm in a worker's cache.
+    Shard K of N takes the payers whose index is K-1 modulo N; shard 1 also builds the
+    site-wide files. Unit keys use slugs, so they survive reordering the data files."""
+    index, count = shard
+    mine = [p for p in range(len(payers)) if p % count == index - 1]
+    units = [Unit("site", "site")] if index == 1 else []
+    units += [Unit("payer", f"payer/{payers[p]}", payer=p) for p in mine]
+    units += [
+        Unit("guides", f"guides/{payers[p]}/{drugs[d]}", payer=p, drug=d)
+        for d in range(len(drugs))
+        for p in mine
+    ]
+    return units
+
+
+class Producer:
+    """Turns units into outputs; implemented by `outputs.SiteOutputs`, which knows the site."""
+
+    def outputs(self, unit: Unit) -> Iterator[Output]:
+        raise NotImplementedError
+
+
+@dataclass
+class _State:
+    producer: Producer
+    workspace: Workspace
+    incremental: bool
+    manifest: Manifest | None = None
+
+
+_STATE: _State | None = None
+
+
+def run_unit(unit: Unit) -> UnitResult:
+    """Build one unit in this process: render what changed, write what differs."""
+    state = _STATE
+    assert state is not None
+    result = UnitResult()
+    key = unit.key
+    previous: dict[str, FileRow] = {}
+    if state.incremental:
+        if state.manifest is None:
+            state.manifest = Manifest(manifest_path(state.workspace.path), readonly=True)
+        previous = state.manifest.unit_rows(key)
+    try:
+        for output in state.producer.outputs(unit):
+            if output.guide:
+                result.guides += 1
+            old = previous.pop(output.path, None)
+            row_of = _row_factory(output, key)
+            if old is not None and old.fingerprint == output.fingerprint and old.unit == key:
+                result.unchanged += 1
+                continue
+            data = output.make()
+            result.rendered += 1
+            digest = content_hash(data)
+            if old is None or old.hash != digest:
+                state.workspace.write(output.path, data)
+                result.written += 1
+                result.bytes += len(data)
+            result.rows.append(row_of(digest))
+    except SiteError as error:
+        result.error = error
+        return result
+    for path in previous:
+        state.workspace.remove(path)
+        result.removed.append(path)
+    return result
+
+
+def _row_factory(output: Output, unit: str) -> Callable[[str], FileRow]:
+    def make(digest: str) -> FileRow:
+        return FileRow(
+            output.path,
+            unit,
+            output.fingerprint,
+            digest,
+            output.indexable,
+            output.lastmod,
+            output.sitemap,
+        )
+
+    return make
+
+
+def _run_batch(units: list[Unit]) -> UnitResult:
+    total = UnitResult()
+    for unit in units:
+        total.add(run_unit(unit))
+        if total.error is not None:
+            break
+    return total
+
+
+def run_units(
+    producer: Producer,
+    workspace: Workspace,
+    units: list[Unit],
+    incremental: bool,
+    jobs: int,
+    on_result: Callable[[UnitResult], None],
+) -> None:
+    """Run every unit, in worker processes when `jobs` > 1; results arrive in unit order."""
+    global _STATE
+    _STATE = _State(producer, workspace, incremental)
+    try:
+        if jobs <= 1 or len(units) < 2:
+            for unit in units:
+                on_result(run_unit(unit))
+            return
+        batches = _batches(units, jobs)
+        context = multiprocessing.get_context("fork")
+        with context.Pool(jobs) as pool:
+            for result in pool.imap(_run_batch, batches, chunksize=1):
+                on_result(result)
+    finally:
+        if _STATE.manifest is not None:
+            _STATE.manifest.close()
+        _STATE = None
+
+
+def _batches(units: list[Unit], jobs: int) -> list[list[Unit]]:
+    """Small enough batches to balance the workers, large enough to keep overhead low."""
+    size = max(1, min(64, len(units) // (jobs * 16) or 1))
+    return [units[i : i + size] for i in range(0, len(units), size)]
+
+
+def default_jobs() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1

@@ -1,0 +1,156 @@
+"""What a build wrote and from which inputs: one SQLite file per output generation.
+
+Each output file has a row: its path, the unit of work that produced it, the fingerprint
+of its inputs, the hash of its bytes, and, for pages, whether it is indexable and its
+lastmod (what the sitemaps are rebuilt from). The `meta` table holds the digest of all
+inputs of the build (a build whose inputs are unchanged does nothing) and whether the
+generation is complete. The manifest lives inside the generation it describes, so the
+files and the manifest are swapped in together. Renders nothing.
+"""
+
+from __future__ import annotations
+
+import builtins
+import sqlite3
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+MANIFEST_DIR = ".guidegen"
+MANIFEST_NAME = "manifest.sqlite"
+SCHEMA_VERSION = "1"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS files (
+    path TEXT PRIMARY KEY,
+    unit TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    hash TEXT NOT NULL,
+    indexable INTEGER NOT NULL DEFAULT 0,
+    lastmod TEXT,
+    sitemap TEXT
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS files_unit ON files (unit);
+CREATE INDEX IF NOT EXISTS files_sitemap ON files (sitemap, path) WHERE indexable = 1;
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class FileRow:
+    """One output file as the manifest records it."""
+
+    path: str
+    unit: str
+    fingerprint: str
+    hash: str
+    indexable: bool = False
+    lastmod: str | None = None
+    sitemap: str | None = None  # which sitemap group lists it (when indexable)
+
+
+def manifest_path(generation: Path) -> Path:
+    return generation / MANIFEST_DIR / MANIFEST_NAME
+
+
+class Manifest:
+    """A connection to one generation's manifest."""
+
+    def __init__(self, path: Path, readonly: bool = False, busy: bool = False) -> None:
+        """Open for reading, or for writing (`busy`: in write-ahead-log mode, so that
+        worker processes can read while this connection writes)."""
+        self.path = path
+        if readonly:
+            self.db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None)
+            self.db.execute("PRAGMA busy_timeout=10000")
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(path, isolation_level=None)
+        self.db.execute("PRAGMA busy_timeout=10000")
+        self.db.execute(f"PRAGMA journal_mode={'WAL' if busy else 'DELETE'}")
+        self.db.execute("PRAGMA synchronous=OFF")
+        self.db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        self.db.close()
+
+    def settle(self) -> None:
+        """Leave the database as one self-contained file (no write-ahead log) and close."""
+        self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        self.db.execute("PRAGMA journal_mode=DELETE")
+        self.db.close()
+
+    # meta ------------------------------------------------------------------------
+    def get(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def put(self, key: str, value: str) -> None:
+        self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+
+    # rows ------------------------------------------------------------------------
+    def unit_rows(self, unit: str) -> dict[str, FileRow]:
+        rows = self.db.execute(
+            "SELECT path, unit, fingerprint, hash, indexable, lastmod, sitemap FROM files "
+            "WHERE unit = ?",
+            (unit,),
+        )
+        return {r[0]: FileRow(r[0], r[1], r[2], r[3], bool(r[4]), r[5], r[6]) for r in rows}
+
+    def row(self, path: str) -> FileRow | None:
+        r = self.db.execute(
+            "SELECT path, unit, fingerprint, hash, indexable, lastmod, sitemap FROM files "
+            "WHERE path = ?",
+            (path,),
+        ).fetchone()
+        return None if r is None else FileRow(r[0], r[1], r[2], r[3], bool(r[4]), r[5], r[6])
+
+    def upsert(self, rows: Iterable[FileRow]) -> None:
+        self.db.executemany(
+            "INSERT OR REPLACE INTO files "
+            "(path, unit, fingerprint, hash, indexable, lastmod, sitemap) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                (r.path, r.unit, r.fingerprint, r.hash, int(r.indexable), r.lastmod, r.sitemap)
+                for r in rows
+            ),
+        )
+
+    def delete(self, paths: Iterable[str]) -> None:
+        self.db.executemany("DELETE FROM files WHERE path = ?", ((p,) for p in paths))
+
+    def units(self) -> builtins.set[str]:
+        return {str(r[0]) for r in self.db.execute("SELECT DISTINCT unit FROM files")}
+
+    def paths_of_units(self, units: Iterable[str]) -> list[str]:
+        found: list[str] = []
+        for unit in units:
+            found += [
+                str(r[0]) for r in self.db.execute("SELECT path FROM files WHERE unit = ?", (unit,))
+            ]
+        return found
+
+    def sitemap_groups(self) -> list[str]:
+        rows = self.db.execute(
+            "SELECT DISTINCT sitemap FROM files WHERE indexable = 1 AND sitemap IS NOT NULL "
+            "ORDER BY sitemap"
+        )
+        return [str(r[0]) for r in rows]
+
+    def sitemap_entries(self, group: str) -> Iterator[tuple[str, str | None]]:
+        """(path, lastmod) of the indexable files of one sitemap group, by path."""
+        rows = self.db.execute(
+            "SELECT path, lastmod FROM files WHERE indexable = 1 AND sitemap = ? ORDER BY path",
+            (group,),
+        )
+        for path, lastmod in rows:
+            yield str(path), lastmod
+
+    def count(self) -> int:
+        return int(self.db.execute("SELECT COUNT(*) FROM files").fetchone()[0])
+
+    def begin(self) -> None:
+        self.db.execute("BEGIN")
+
+    def commit(self) -> None:
+        self.db.execute("COMMIT")

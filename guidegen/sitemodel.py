@@ -1,0 +1,70 @@
+"""Load and validate everything a build needs, once: the `LoadedSite`.
+
+Data, write-ups, templates and assets are all read and checked before anything is
+rendered, and every problem is reported in one `BuildFailed`. Writes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from .assets import Assets, collect_assets
+from .content import Content, check_renders, load_content
+from .data import SiteData, load_site_data
+from .errors import ErrorCollector
+from .hubs import Hubs
+from .links import LinkGraph
+from .matrix import Matrix
+from .render import Renderer, check_templates
+
+
+@dataclass(frozen=True)
+class LoadedSite:
+    """Every input, validated and compiled: what rendering needs, gathered once."""
+
+    root: Path
+    data: SiteData
+    content: Content
+    matrix: Matrix
+    graph: LinkGraph
+    hubs: Hubs
+    assets: Assets
+    renderer: Renderer
+
+
+def load_site(root: Path) -> LoadedSite:
+    """Load and validate data, write-ups, templates and assets; BuildFailed lists every error."""
+    errors = ErrorCollector()
+    data = load_site_data(root, errors)
+    content = load_content(root, data, errors)
+    assets = collect_assets(root, errors)
+    if data is None:
+        check_templates(root, None, errors)
+        errors.raise_if_any()
+        raise AssertionError("unreachable: data failed without errors")  # pragma: no cover
+    _check_names_unique(data, errors)
+    renderer = Renderer(root, data.site, assets.url)
+    renderer.check(errors)
+    if not errors:
+        check_renders(content, data, errors)
+    errors.raise_if_any()
+    matrix = Matrix(data, content)
+    return LoadedSite(
+        root, data, content, matrix, LinkGraph(matrix), Hubs(matrix), assets, renderer
+    )
+
+
+def _check_names_unique(data: SiteData, errors: ErrorCollector) -> None:
+    """Display names must tell records apart: titles and link texts are made of them."""
+    for label, records in (("payer", data.payers), ("drug", data.drugs), ("reason", data.reasons)):
+        seen: dict[str, str] = {}
+        for record in records:
+            key = record.name.casefold()
+            if key in seen:
+                errors.add(
+                    f"{label} name '{record.name}' is also used by '{seen[key]}'",
+                    record.where,
+                    "page titles and links need distinct names",
+                )
+            seen.setdefault(key, record.slug)
