@@ -93,6 +93,11 @@ class ContentDoc:
     title: Any = field(default=None, repr=False)
     description: Any = field(default=None, repr=False)
     front_lines: dict[str, int] = field(default_factory=dict, repr=False)
+    uses: tuple[tuple[str, str], ...] = field(default=(), repr=False)
+
+    def used_values(self, names: dict[str, Any]) -> tuple[Any, ...]:
+        """The values of the fields this write-up prints: what its output depends on."""
+        return tuple(getattr(names[root], attr, None) for root, attr in self.uses)
 
 
 def page_names(payer: Payer, drug: Drug, reason: DenialReason, site: Site) -> dict[str, Any]:
@@ -152,6 +157,7 @@ class _Compiler:
         self.errors = errors
         self.env = content_environment()
         self.md = new_markdown()
+        self.uses: set[tuple[str, str]] = set()
 
     def place(self, rel: str) -> tuple[ContentLevel, str | None, str | None, str] | None:
         """The cascade level and slugs a content path names, or None (error reported)."""
@@ -279,6 +285,7 @@ class _Compiler:
         tree = self.parse(rel, source, first_line)
         if tree is None or not self.check_names(rel, tree, first_line):
             return None
+        self.uses |= _uses(tree)
         return self.env.from_string(source)
 
     def compile(self, path: Path) -> ContentDoc | None:
@@ -310,6 +317,7 @@ class _Compiler:
         tree = self.parse(rel, body, body_line)
         if tree is None or not self.check_names(rel, tree, body_line):
             return None
+        self.uses = _uses(tree)
         if not body.strip():
             self.errors.add(
                 "the write-up has no body",
@@ -342,11 +350,28 @@ class _Compiler:
             title=title,
             description=description,
             front_lines=lines,
+            uses=tuple(sorted(self.uses)),
         )
 
 
 _TAG_OR_MARK_RE = re.compile(r"\{[{%#].*?[}%#]\}|[#|*_`>]+", re.DOTALL)
 _WORD_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9’'-]*")
+
+
+def _uses(tree: nodes.Template) -> set[tuple[str, str]]:
+    """The page fields a template reads (`drug.name` -> ('drug', 'name')); whole records
+    passed around (`{% set d = drug %}`) count as every field of the record."""
+    found: set[tuple[str, str]] = set()
+    attribute_owners: set[int] = set()
+    for attr in tree.find_all(nodes.Getattr):
+        owner = attr.node
+        if isinstance(owner, nodes.Name) and owner.name in CONTEXT_FIELDS:
+            found.add((owner.name, attr.attr))
+            attribute_owners.add(id(owner))
+    for name in tree.find_all(nodes.Name):
+        if name.ctx == "load" and name.name in CONTEXT_FIELDS and id(name) not in attribute_owners:
+            found |= {(name.name, field_name) for field_name in CONTEXT_FIELDS[name.name]}
+    return found
 
 
 def content_files(root: Path, errors: ErrorCollector) -> list[Path]:

@@ -11,7 +11,15 @@ from dataclasses import dataclass
 
 from .links import LinkGroup, drug_url, payer_drug_url, payer_url, reason_url
 from .matrix import Matrix
-from .models import DenialReason, Drug, Link, Payer
+from .models import (
+    Drug,
+    DrugFacts,
+    Link,
+    Payer,
+    PayerFacts,
+    ReasonFacts,
+    payer_facts,
+)
 
 
 @dataclass(frozen=True)
@@ -24,10 +32,19 @@ class HubPage:
     crumbs: tuple[Link, ...]
     groups: tuple[LinkGroup, ...]
     indexable: bool = True
-    payer: Payer | None = None
-    drug: Drug | None = None
-    reason: DenialReason | None = None
+    payer: PayerFacts | None = None
+    drug: DrugFacts | None = None
+    reason: ReasonFacts | None = None
     guide_count: int = 0
+
+
+def _drug_shown(drug: Drug, details: bool) -> DrugFacts:
+    """What a hub shows of a drug: its names, and on its own hub its class and condition."""
+    if details:
+        return DrugFacts(
+            drug.slug, drug.name, drug.full_name, drug.generic_name, drug.drug_class, drug.condition
+        )
+    return DrugFacts(drug.slug, drug.name, drug.full_name, drug.generic_name)
 
 
 def _drug_link(drug: Drug, url: str) -> Link:
@@ -133,8 +150,7 @@ class Hubs:
             f"{record.name} drug-denial appeal guides",
             crumbs,
             groups,
-            payer=record,
-            guide_count=sum(1 for _ in self.matrix.keys_for(payer)),
+            payer=payer_facts(record, with_description=True),
         )
 
     def payer_drug_hub(self, payer: int, drug: int) -> HubPage | None:
@@ -152,9 +168,8 @@ class Hubs:
             crumbs,
             (LinkGroup(f"Why {p.short_name} denied {d.name}", links),),
             indexable=any(g.indexable for g in guides),
-            payer=p,
-            drug=d,
-            guide_count=len(keys),
+            payer=payer_facts(p),
+            drug=_drug_shown(d, details=False),
         )
 
     def drug_hub(self, drug: int) -> HubPage | None:
@@ -180,8 +195,7 @@ class Hubs:
                 LinkGroup(f"{d.name} appeal guides by health plan", plan_links),
                 LinkGroup(f"Reasons plans give for denying {d.name}", reasons),
             ),
-            drug=d,
-            guide_count=sum(len(list(self.matrix.keys_for(p, drug))) for p in payers),
+            drug=_drug_shown(d, details=True),
         )
 
     def reason_drugs(self, reason: int) -> list[int]:
@@ -215,5 +229,5 @@ class Hubs:
                 LinkGroup("Drugs with a guide for this denial", drug_links),
                 LinkGroup("Guides by health plan", payers),
             ),
-            reason=r,
+            reason=ReasonFacts(r.slug, r.name, r.title_phrase, r.lead),
         )

@@ -152,3 +152,59 @@ class GuideKey:
     payer: int
     drug: int
     reason: int
+
+
+# What pages may show of a record. Templates get these views, never whole records, so a
+# page's fingerprint (which digests its views) changes exactly when something it can show
+# changes: a field missing here is an undefined-variable error, not a stale page.
+
+
+@dataclass(frozen=True, slots=True)
+class PayerFacts:
+    slug: str
+    name: str
+    short_name: str
+    description: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DrugFacts:
+    slug: str
+    name: str
+    full_name: str = ""
+    generic_name: str | None = None
+    drug_class: str | None = None
+    condition: str | None = None
+    prescriber: str = "doctor"
+    benefit: Benefit | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReasonFacts:
+    slug: str
+    name: str
+    title_phrase: str = ""
+    lead: str = ""
+    evidence: tuple[str, ...] = ()
+
+
+def payer_facts(payer: Payer, with_description: bool = False) -> PayerFacts:
+    description = payer.description if with_description else None
+    return PayerFacts(payer.slug, payer.name, payer.short_name, description)
+
+
+def drug_facts(drug: Drug) -> DrugFacts:
+    return DrugFacts(
+        drug.slug,
+        drug.name,
+        drug.full_name,
+        drug.generic_name,
+        drug.drug_class,
+        drug.condition,
+        drug.prescriber,
+        drug.benefit,
+    )
+
+
+def reason_facts(reason: DenialReason) -> ReasonFacts:
+    return ReasonFacts(reason.slug, reason.name, reason.title_phrase, reason.lead, reason.evidence)

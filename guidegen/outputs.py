@@ -14,6 +14,7 @@ import datetime as dt
 from collections.abc import Iterator
 
 from .builder import Output, Producer, Unit, content_hash, fingerprint
+from .content import page_names
 from .hubs import HubPage
 from .inputs import code_digest
 from .links import LinkGroup
@@ -65,19 +66,20 @@ class SiteOutputs(Producer):
         site = self.site
         guide = site.matrix.guide(key)
         related = site.graph.related(key)
+        doc = guide.doc
+        names = page_names(guide.payer, guide.drug, guide.reason, self.settings)
         print_ = fingerprint(
             self.guide_base,
-            guide.payer.digest,
-            guide.drug.digest,
-            guide.reason.digest,
-            guide.doc.path,
-            guide.doc.digest,
+            site.facts.guide_digest(key),
+            doc.path,
+            doc.digest,
+            doc.used_values(names),
             guide.indexable,
             _links_signature(related),
         )
 
         def make() -> bytes:
-            page = guide_page(guide, site.graph, self.settings, related)
+            page = guide_page(guide, site.graph, self.settings, site.facts, related)
             return site.renderer.guide(page).encode("utf-8")
 
         group = f"payer-{guide.payer.slug}"

@@ -15,10 +15,23 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from markupsafe import Markup
 
 from .content import page_names, render_doc
+from .data import SiteData
 from .hubs import HubPage
 from .links import LinkGraph, LinkGroup
 from .matrix import Guide
-from .models import Link, Offer, Site
+from .models import (
+    DrugFacts,
+    GuideKey,
+    Link,
+    Offer,
+    PayerFacts,
+    ReasonFacts,
+    Site,
+    digest_of,
+    drug_facts,
+    payer_facts,
+    reason_facts,
+)
 
 TITLE_MAX = 60
 DESCRIPTION_MAX = 160
@@ -49,8 +62,43 @@ class CallToAction:
 
 
 @dataclass(frozen=True)
+class GuideFacts:
+    """What a guide may show of its records (see models.PayerFacts)."""
+
+    payer: PayerFacts
+    drug: DrugFacts
+    reason: ReasonFacts
+    url: str
+
+
+class Facts:
+    """The facts views of every record, made once per build, and their digests."""
+
+    def __init__(self, data: SiteData) -> None:
+        self.payers = [payer_facts(p) for p in data.payers]
+        self.drugs = [drug_facts(d) for d in data.drugs]
+        self.reasons = [reason_facts(r) for r in data.reasons]
+        self.payer_digests = [digest_of(repr(f)) for f in self.payers]
+        self.drug_digests = [digest_of(repr(f)) for f in self.drugs]
+        self.reason_digests = [digest_of(repr(f)) for f in self.reasons]
+
+    def guide(self, guide: Guide) -> GuideFacts:
+        key = guide.key
+        return GuideFacts(
+            self.payers[key.payer], self.drugs[key.drug], self.reasons[key.reason], guide.url
+        )
+
+    def guide_digest(self, key: GuideKey) -> str:
+        return (
+            self.payer_digests[key.payer]
+            + self.drug_digests[key.drug]
+            + self.reason_digests[key.reason]
+        )
+
+
+@dataclass(frozen=True)
 class GuidePage:
-    guide: Guide
+    guide: GuideFacts
     meta: PageMeta
     heading: str
     body: Markup
@@ -118,7 +166,11 @@ def guide_description(guide: Guide) -> str:
 
 
 def guide_page(
-    guide: Guide, graph: LinkGraph, site: Site, related: tuple[LinkGroup, ...] | None = None
+    guide: Guide,
+    graph: LinkGraph,
+    site: Site,
+    facts: Facts,
+    related: tuple[LinkGroup, ...] | None = None,
 ) -> GuidePage:
     """Everything a guide shows; a pure function of the guide, its links and the site."""
     names = page_names(guide.payer, guide.drug, guide.reason, site)
@@ -142,7 +194,7 @@ def guide_page(
         promo_code=site.offer.promo_code,
     )
     return GuidePage(
-        guide=guide,
+        guide=facts.guide(guide),
         meta=meta,
         heading=f"{guide.drug.name} denied {guide.reason.title_phrase} by {guide.payer.name}?",
         body=render_doc(doc, names),

@@ -16,6 +16,7 @@ from .errors import ErrorCollector
 from .hubs import Hubs
 from .links import LinkGraph
 from .matrix import Matrix
+from .pages import Facts
 from .render import Renderer, check_templates
 
 
@@ -31,6 +32,7 @@ class LoadedSite:
     hubs: Hubs
     assets: Assets
     renderer: Renderer
+    facts: Facts
 
 
 def load_site(root: Path) -> LoadedSite:
@@ -50,9 +52,8 @@ def load_site(root: Path) -> LoadedSite:
         check_renders(content, data, errors)
     errors.raise_if_any()
     matrix = Matrix(data, content)
-    return LoadedSite(
-        root, data, content, matrix, LinkGraph(matrix), Hubs(matrix), assets, renderer
-    )
+    graph, hubs = LinkGraph(matrix), Hubs(matrix)
+    return LoadedSite(root, data, content, matrix, graph, hubs, assets, renderer, Facts(data))
 
 
 def _check_names_unique(data: SiteData, errors: ErrorCollector) -> None:
