@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import sys
 import time
 from pathlib import Path
@@ -98,6 +100,7 @@ def cli(ctx: click.Context, root: Path) -> None:
     help="URLs per sitemap file.",
 )
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
+@click.option("--json", "as_json", is_flag=True, help="Print the build report as JSON.")
 @click.pass_obj
 def build(
     root: Path,
@@ -107,13 +110,17 @@ def build(
     shard: tuple[int, int] | None,
     sitemap_limit: int,
     quiet: bool,
+    as_json: bool,
 ) -> None:
     """Validate everything, then build the site (only what changed) into the output folder."""
     target = out if out is not None else root / "output"
     options = BuildOptions(
         jobs=jobs or 0, clean=clean, shard=shard or (1, 1), sitemap_limit=sitemap_limit
     )
-    report = build_site(root, target, options, progress=None if quiet else ProgressBar())
+    report = build_site(root, target, options, progress=None if quiet or as_json else ProgressBar())
+    if as_json:
+        click.echo(json.dumps(dataclasses.asdict(report)))
+        return
     if quiet:
         return
     if report.up_to_date:

