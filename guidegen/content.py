@@ -11,136 +11,32 @@ from __future__ import annotations
 
 import hashlib
 import re
-import traceback
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, StrictUndefined, TemplateSyntaxError, nodes
-from jinja2.exceptions import SecurityError, TemplateError, UndefinedError
-from jinja2.sandbox import ImmutableSandboxedEnvironment
+from jinja2 import TemplateSyntaxError, nodes
 from markupsafe import Markup
 
+from . import templating
 from .data import SiteData
 from .errors import ErrorCollector, SiteError, SourceLocation, did_you_mean
 from .markup import lint, markdown_to_template_source, new_markdown
-from .models import ContentLevel, DenialReason, Drug, FrontMatter, Offer, Payer, Site
+from .models import ContentLevel, FrontMatter
 from .schema import FRONT_MATTER, RecordChecker
+from .templating import (
+    content_environment,
+    fast_environment,
+    is_plain,
+    name_problems,
+    uses_of,
+)
 from .yaml_loader import YMap, parse_yaml, read_source
 
 CONTENT_DIR = "content"
 IGNORED_SUFFIXES = ("~", ".swp", ".swo", ".tmp", ".bak")
 MAX_CONTENT_BYTES = 1024 * 1024
-
-# The names a write-up body may use, and the fields each one offers.
-CONTEXT_FIELDS: dict[str, tuple[str, ...]] = {
-    "payer": ("slug", "name", "short_name", "description"),
-    "drug": (
-        "slug",
-        "name",
-        "generic_name",
-        "full_name",
-        "drug_class",
-        "condition",
-        "prescriber",
-        "benefit",
-    ),
-    "reason": ("slug", "name", "title_phrase", "lead"),
-    "site": ("site_name", "base_url", "language", "tagline"),
-    "offer": ("list_price_text", "first_letter_price_text", "promo_code"),
-}
-_JINJA_GLOBALS = frozenset({"range", "dict", "lipsum", "cycler", "joiner", "namespace", "loop"})
-_TEMPLATE_NAME = "<write-up>"
-
-
-class EmptyValueError(TemplateError):
-    """A variable printed by a write-up has no value for this page."""
-
-
-def _finalize(value: Any) -> Any:
-    if value is None:
-        raise EmptyValueError("prints a field that is empty for this page")
-    return value
-
-
-def content_environment() -> ImmutableSandboxedEnvironment:
-    """Sandboxed, autoescaping, strict: write-ups are data, not code."""
-    return ImmutableSandboxedEnvironment(
-        autoescape=True,
-        undefined=StrictUndefined,
-        finalize=_finalize,
-        keep_trailing_newline=False,
-    )
-
-
-def fast_environment() -> Environment:
-    """For write-ups that only print page fields, test them and loop over them: such a
-    template cannot reach anything the sandbox guards, and renders three times faster."""
-    return Environment(autoescape=True, undefined=StrictUndefined, finalize=_finalize)
-
-
-_PLAIN_NODES = (
-    nodes.Template,
-    nodes.Output,
-    nodes.TemplateData,
-    nodes.Const,
-    nodes.If,
-    nodes.For,
-    nodes.Not,
-    nodes.And,
-    nodes.Or,
-    nodes.Compare,
-    nodes.Operand,
-    nodes.CondExpr,
-    nodes.Concat,
-)
-_PLAIN_FILTERS = frozenset(
-    {
-        "upper",
-        "lower",
-        "title",
-        "capitalize",
-        "trim",
-        "length",
-        "join",
-        "default",
-        "d",
-        "e",
-        "escape",
-        "replace",
-        "first",
-        "last",
-    }
-)
-
-
-def _is_plain(tree: nodes.Template) -> bool:
-    """Whether a write-up uses only page fields, tests, loops and harmless filters."""
-    loop_names = {n.name for n in tree.find_all(nodes.Name) if n.ctx in ("store", "param")}
-    for node in tree.find_all(nodes.Node):
-        if isinstance(node, _PLAIN_NODES):
-            continue
-        if isinstance(node, nodes.Name):
-            if node.name in CONTEXT_FIELDS or node.name in loop_names or node.name == "loop":
-                continue
-            return False
-        if isinstance(node, nodes.Getattr):
-            owner = node.node
-            allowed = isinstance(owner, nodes.Name) and node.attr in CONTEXT_FIELDS.get(
-                owner.name, ()
-            )
-            if allowed or (
-                isinstance(owner, nodes.Name)
-                and owner.name == "loop"
-                and not node.attr.startswith("_")
-            ):
-                continue
-            return False
-        if isinstance(node, nodes.Filter) and node.name in _PLAIN_FILTERS:
-            continue
-        return False
-    return True
 
 
 @dataclass(frozen=True, eq=False)
@@ -167,12 +63,6 @@ class ContentDoc:
     def used_values(self, names: dict[str, Any]) -> tuple[Any, ...]:
         """The values of the fields this write-up prints: what its output depends on."""
         return tuple(getattr(names[root], attr, None) for root, attr in self.uses)
-
-
-def page_names(payer: Payer, drug: Drug, reason: DenialReason, site: Site) -> dict[str, Any]:
-    """The variables a write-up is rendered with."""
-    offer: Offer = site.offer
-    return {"payer": payer, "drug": drug, "reason": reason, "site": site, "offer": offer}
 
 
 def render_doc(doc: ContentDoc, names: dict[str, Any]) -> Markup:
@@ -318,44 +208,17 @@ class _Compiler:
 
     def check_names(self, rel: str, tree: nodes.Template, first_line: int) -> bool:
         """Report names and fields a page does not provide, and include/import tags."""
-        before = len(self.errors)
-
-        def where(node: nodes.Node) -> SourceLocation:
-            return SourceLocation(rel, first_line + (node.lineno or 1) - 1)
-
-        stored = {n.name for n in tree.find_all(nodes.Name) if n.ctx in ("store", "param")}
-        for stmt in tree.find_all((nodes.Include, nodes.Extends, nodes.Import, nodes.FromImport)):
-            self.errors.add("write-ups cannot include or import templates", where(stmt))
-        for name in tree.find_all(nodes.Name):
-            known = (
-                name.name in CONTEXT_FIELDS or name.name in stored or name.name in _JINJA_GLOBALS
-            )
-            if name.ctx == "load" and not known:
-                hint = did_you_mean(name.name, CONTEXT_FIELDS)
-                self.errors.add(
-                    f"unknown variable '{name.name}'",
-                    where(name),
-                    hint or f"write-ups can use {', '.join(CONTEXT_FIELDS)}",
-                )
-        for attr in tree.find_all(nodes.Getattr):
-            owner = attr.node
-            if not isinstance(owner, nodes.Name) or owner.name not in CONTEXT_FIELDS:
-                continue
-            allowed = CONTEXT_FIELDS[owner.name]
-            if owner.name not in stored and attr.attr not in allowed:
-                self.errors.add(
-                    f"'{owner.name}' has no field '{attr.attr}'",
-                    where(attr),
-                    did_you_mean(attr.attr, allowed) or f"{owner.name} has {', '.join(allowed)}",
-                )
-        return len(self.errors) == before
+        problems = name_problems(tree)
+        for line, message, hint in problems:
+            self.errors.add(message, SourceLocation(rel, first_line + line - 1), hint)
+        return not problems
 
     def template(self, rel: str, source: str, first_line: int) -> Any | None:
         """A checked, compiled template of a small front-matter string (title, description)."""
         tree = self.parse(rel, source, first_line)
         if tree is None or not self.check_names(rel, tree, first_line):
             return None
-        self.uses |= _uses(tree)
+        self.uses |= uses_of(tree)
         return self.env.from_string(source)
 
     def compile(self, path: Path) -> ContentDoc | None:
@@ -387,7 +250,7 @@ class _Compiler:
         tree = self.parse(rel, body, body_line)
         if tree is None or not self.check_names(rel, tree, body_line):
             return None
-        self.uses = _uses(tree)
+        self.uses = uses_of(tree)
         if not body.strip():
             self.errors.add(
                 "the write-up has no body",
@@ -415,7 +278,7 @@ class _Compiler:
             words=len(_WORD_RE.findall(_TAG_OR_MARK_RE.sub(" ", body))),
             body_line=body_line,
             source=body,
-            body=(self.fast_env if _is_plain(tree) else self.env).from_string(html),
+            body=(self.fast_env if is_plain(tree) else self.env).from_string(html),
             check_body=self.env.from_string(body),
             title=title,
             description=description,
@@ -426,22 +289,6 @@ class _Compiler:
 
 _TAG_OR_MARK_RE = re.compile(r"\{[{%#].*?[}%#]\}|[#|*_`>]+", re.DOTALL)
 _WORD_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9’'-]*")
-
-
-def _uses(tree: nodes.Template) -> set[tuple[str, str]]:
-    """The page fields a template reads (`drug.name` -> ('drug', 'name')); whole records
-    passed around (`{% set d = drug %}`) count as every field of the record."""
-    found: set[tuple[str, str]] = set()
-    attribute_owners: set[int] = set()
-    for attr in tree.find_all(nodes.Getattr):
-        owner = attr.node
-        if isinstance(owner, nodes.Name) and owner.name in CONTEXT_FIELDS:
-            found.add((owner.name, attr.attr))
-            attribute_owners.add(id(owner))
-    for name in tree.find_all(nodes.Name):
-        if name.ctx == "load" and name.name in CONTEXT_FIELDS and id(name) not in attribute_owners:
-            found |= {(name.name, field_name) for field_name in CONTEXT_FIELDS[name.name]}
-    return found
 
 
 def content_files(root: Path, errors: ErrorCollector) -> list[Path]:
@@ -465,6 +312,11 @@ def content_files(root: Path, errors: ErrorCollector) -> list[Path]:
             continue
         found.append(path)
     return found
+
+
+def check_renders(content: Content, data: SiteData, errors: ErrorCollector) -> None:
+    """Render every write-up once per shape of page it serves (see templating)."""
+    templating.check_renders(content.all(), data, errors)
 
 
 def load_content(root: Path, data: SiteData | None, errors: ErrorCollector) -> Content:
@@ -493,60 +345,3 @@ def load_content(root: Path, data: SiteData | None, errors: ErrorCollector) -> C
                     f"create content/reasons/{reason.slug}.md",
                 )
     return content
-
-
-def _template_line(exc: BaseException) -> int | None:
-    """The line of a write-up template that raised, from Jinja's rewritten traceback."""
-    line = None
-    for frame in traceback.extract_tb(exc.__traceback__):
-        if frame.filename == "<template>":
-            line = frame.lineno
-    return line
-
-
-def _signature(record: Any, fields: tuple[str, ...]) -> tuple[str, ...]:
-    return tuple(name for name in fields if getattr(record, name, None) in (None, ""))
-
-
-def check_renders(content: Content, data: SiteData, errors: ErrorCollector) -> None:
-    """Render each write-up once per distinct shape of page it serves (which optional
-    fields are empty), so an empty field printed without an `if` is caught by `check`."""
-    for doc in content.all():
-        payers = [p for p in data.payers if doc.payer in (None, p.slug)]
-        reason = next((r for r in data.reasons if r.slug == doc.reason), None)
-        if reason is None:
-            continue
-        drugs = [
-            d
-            for d in data.drugs
-            if doc.drug in (None, d.slug) and (d.reasons is None or reason.slug in d.reasons)
-        ]
-        reps_p = {_signature(p, CONTEXT_FIELDS["payer"]): p for p in payers}
-        reps_d = {_signature(d, CONTEXT_FIELDS["drug"]): d for d in drugs}
-        for payer in reps_p.values():
-            for drug in reps_d.values():
-                names = page_names(payer, drug, reason, data.site)
-                _check_one(doc, names, errors)
-
-
-def _check_one(doc: ContentDoc, names: dict[str, Any], errors: ErrorCollector) -> None:
-    targets = [(doc.check_body, doc.body_line)]
-    if doc.title is not None:
-        targets.append((doc.title, doc.front_lines.get("title", 1)))
-    if doc.description is not None:
-        targets.append((doc.description, doc.front_lines.get("description", 1)))
-    for template, first_line in targets:
-        try:
-            template.render(names)
-        except (TemplateError, SecurityError, UndefinedError, TypeError, ValueError) as exc:
-            offset = _template_line(exc)
-            line = first_line + offset - 1 if offset else first_line
-            drug, payer = names["drug"], names["payer"]
-            message = str(exc) if not isinstance(exc, EmptyValueError) else str(exc.message)
-            errors.add(
-                f"{message} (drug '{drug.slug}', payer '{payer.slug}')",
-                SourceLocation(doc.path, line),
-                "wrap optional fields in {% if drug.generic_name %}...{% endif %}"
-                if isinstance(exc, EmptyValueError)
-                else None,
-            )

@@ -14,7 +14,6 @@ import datetime as dt
 from collections.abc import Iterator
 
 from .builder import Output, Producer, Unit, content_hash, fingerprint
-from .content import page_names
 from .hubs import HubPage
 from .inputs import code_digest
 from .links import LinkGroup
@@ -23,6 +22,7 @@ from .models import GuideKey
 from .pages import PageMeta, guide_page, hub_meta
 from .sitefiles import SITEMAP_LIMIT, robots_txt, sitemap_files, sitemap_index, sitemap_names
 from .sitemodel import LoadedSite
+from .templating import page_names
 
 
 def _links_signature(groups: tuple[LinkGroup, ...]) -> str:

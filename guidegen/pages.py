@@ -14,7 +14,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from markupsafe import Markup
 
-from .content import page_names, render_doc
+from .content import render_doc
 from .data import SiteData
 from .hubs import HubPage
 from .links import LinkGraph, LinkGroup
@@ -32,6 +32,7 @@ from .models import (
     payer_facts,
     reason_facts,
 )
+from .templating import page_names
 
 TITLE_MAX = 60
 DESCRIPTION_MAX = 160

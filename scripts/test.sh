@@ -3,4 +3,5 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/bootstrap.sh
+bash scripts/quality-tools.sh
 exec .venv/bin/python -m pytest "$@"

@@ -7,11 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from guidegen.content import load_content, page_names, render_doc
+from guidegen.content import load_content, render_doc
 from guidegen.data import load_site_data
 from guidegen.errors import ErrorCollector
 from guidegen.markup import lint, markdown_to_template_source
 from guidegen.models import ContentLevel
+from guidegen.templating import page_names
 
 from .conftest import edit
 
