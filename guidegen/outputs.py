@@ -19,7 +19,7 @@ from .inputs import code_digest
 from .links import LinkGroup
 from .matrix import Guide, output_path
 from .models import GuideKey
-from .pages import PageMeta, guide_page, hub_meta
+from .pages import guide_page, hub_meta, not_found_meta
 from .sitefiles import SITEMAP_LIMIT, robots_txt, sitemap_files, sitemap_index, sitemap_names
 from .sitemodel import LoadedSite
 from .templating import page_names
@@ -131,13 +131,7 @@ class SiteOutputs(Producer):
                     yield guide.url, _lastmod(guide)
 
     def not_found(self) -> Output:
-        meta = PageMeta(
-            title=f"Page not found | {self.settings.site_name}",
-            description="This page does not exist. Find your appeal guide by health plan, drug "
-            "or denial reason.",
-            canonical=self.settings.absolute("/404.html"),
-            indexable=False,
-        )
+        meta = not_found_meta(self.settings)
 
         def make() -> bytes:
             return self.site.renderer.not_found(meta).encode("utf-8")

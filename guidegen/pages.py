@@ -9,11 +9,13 @@ to what search results show, dropping the least important words first. Produces 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from dataclasses import dataclass, field
+from functools import lru_cache
+from urllib.parse import parse_qsl, quote_plus, urlencode, urlsplit, urlunsplit
 
 from markupsafe import Markup
 
+from . import jsonld
 from .content import render_doc
 from .data import SiteData
 from .hubs import HubPage
@@ -48,6 +50,8 @@ class PageMeta:
     indexable: bool
     updated: dt.date | None = None
     reviewed_by: str | None = None
+    og_type: str = "website"
+    jsonld: Markup = field(default_factory=Markup)
 
     @property
     def robots(self) -> str:
@@ -119,10 +123,22 @@ def fit(candidates: list[str], limit: int) -> str:
 
 def checkout_url(offer: Offer, payer: str, drug: str, reason: str) -> str:
     """The checkout URL carrying the page's payer, drug and reason for attribution."""
-    parts = urlsplit(offer.checkout_url)
-    query = parse_qsl(parts.query, keep_blank_values=True)
-    query += [("payer", payer), ("drug", drug), ("reason", reason), ("code", offer.promo_code)]
-    return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), parts.fragment))
+    head, tail = _checkout_parts(offer.checkout_url, offer.promo_code)
+    return (
+        f"{head}payer={quote_plus(payer)}&drug={quote_plus(drug)}&reason={quote_plus(reason)}{tail}"
+    )
+
+
+@lru_cache(maxsize=8)
+def _checkout_parts(url: str, promo_code: str) -> tuple[str, str]:
+    """What comes before and after the page's parameters (parsed once per build)."""
+    parts = urlsplit(url)
+    query = urlencode(parse_qsl(parts.query, keep_blank_values=True))
+    head = urlunsplit((parts.scheme, parts.netloc, parts.path, query, "")) + ("&" if query else "?")
+    tail = (
+        "&" + urlencode([("code", promo_code)]) + (f"#{parts.fragment}" if parts.fragment else "")
+    )
+    return head, tail
 
 
 def lower_first(text: str) -> str:
@@ -180,13 +196,29 @@ def guide_page(
     description = (
         doc.description.render(names) if doc.description is not None else guide_description(guide)
     )
+    heading = f"{guide.drug.name} denied {guide.reason.title_phrase} by {guide.payer.name}?"
+    canonical = site.absolute(guide.url)
+    crumbs = graph.guide_crumbs(guide)
+    shown = facts.guide(guide)
+    node = jsonld.guide_node(
+        site,
+        canonical,
+        heading,
+        description,
+        shown.drug,
+        guide.payer.name,
+        doc.front.updated,
+        doc.front.reviewed_by,
+    )
     meta = PageMeta(
         title=title,
         description=description,
-        canonical=site.absolute(guide.url),
+        canonical=canonical,
         indexable=guide.indexable,
         updated=doc.front.updated,
         reviewed_by=doc.front.reviewed_by,
+        og_type="article",
+        jsonld=jsonld.script(site, canonical, crumbs, [node]),
     )
     cta = CallToAction(
         url=checkout_url(site.offer, guide.payer.slug, guide.drug.slug, guide.reason.slug),
@@ -195,11 +227,11 @@ def guide_page(
         promo_code=site.offer.promo_code,
     )
     return GuidePage(
-        guide=facts.guide(guide),
+        guide=shown,
         meta=meta,
-        heading=f"{guide.drug.name} denied {guide.reason.title_phrase} by {guide.payer.name}?",
+        heading=heading,
         body=render_doc(doc, names),
-        crumbs=graph.guide_crumbs(guide),
+        crumbs=crumbs,
         related=graph.related(guide.key) if related is None else related,
         next_steps=site.next_steps + guide.reason.next_steps,
         cta=cta,
@@ -239,9 +271,29 @@ def hub_meta(hub: HubPage, site: Site) -> PageMeta:
         )
     else:  # pragma: no cover - every kind is covered above
         description = hub.heading
+    description = fit([description], DESCRIPTION_MAX)
+    canonical = site.absolute(hub.url)
+    if hub.kind == "home":
+        nodes = [jsonld.organization(site), jsonld.website(site)]
+    else:
+        nodes = [jsonld.hub_node(site, canonical, hub.heading, description, hub.drug)]
     return PageMeta(
         title=title,
-        description=fit([description], DESCRIPTION_MAX),
-        canonical=site.absolute(hub.url),
+        description=description,
+        canonical=canonical,
         indexable=hub.indexable,
+        jsonld=jsonld.script(site, canonical, hub.crumbs, nodes),
+    )
+
+
+def not_found_meta(site: Site) -> PageMeta:
+    canonical = site.absolute("/404.html")
+    crumbs = (Link("/", "Home"), Link("/404.html", "Page not found"))
+    return PageMeta(
+        title=f"Page not found | {site.site_name}",
+        description="This page does not exist. Find your appeal guide by health plan, drug "
+        "or denial reason.",
+        canonical=canonical,
+        indexable=False,
+        jsonld=jsonld.script(site, canonical, crumbs),
     )

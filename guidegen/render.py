@@ -14,8 +14,16 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateSyntaxError, meta
+from jinja2 import (
+    Environment,
+    FileSystemLoader,
+    StrictUndefined,
+    TemplateSyntaxError,
+    meta,
+    nodes,
+)
 from jinja2.exceptions import TemplateError
+from jinja2.ext import Extension
 
 from .errors import ErrorCollector, SiteError, SourceLocation
 from .hubs import HubPage
@@ -114,7 +122,9 @@ def check_templates(root: Path, env: Environment | None, errors: ErrorCollector)
     if not folder.is_dir():
         errors.add("the templates folder is missing", SourceLocation(TEMPLATES_DIR))
         return
-    env = env or Environment(loader=FileSystemLoader(str(folder)), autoescape=True)
+    env = env or Environment(
+        loader=FileSystemLoader(str(folder)), autoescape=True, extensions=[FragmentCache]
+    )
     for name in REQUIRED_TEMPLATES:
         if not (folder / name).is_file():
             errors.add(f"required template '{name}' is missing", SourceLocation(TEMPLATES_DIR))
@@ -127,10 +137,47 @@ def check_templates(root: Path, env: Environment | None, errors: ErrorCollector)
             errors.add("template is not valid UTF-8", SourceLocation(f"{TEMPLATES_DIR}/{name}"))
 
 
+class FragmentCache(Extension):
+    """`{% cache "name", key... %}...{% endcache %}`: render a fragment once per key.
+
+    For parts of a page that depend on nothing but the listed keys (and the site-wide
+    globals), such as the appeal-rights section every guide shows. The cache lives as long
+    as the Renderer, i.e. one build; the fingerprint of every page already covers the
+    templates. `Renderer(cache_fragments=False)` turns it off, which tests use to show
+    that caching changes no byte."""
+
+    tags = {"cache"}
+
+    def __init__(self, environment: Environment) -> None:
+        super().__init__(environment)
+        environment.extend(fragment_cache={}, fragment_cache_enabled=True)
+
+    def parse(self, parser: Any) -> nodes.Node:
+        lineno = next(parser.stream).lineno
+        args = [parser.parse_expression()]
+        while parser.stream.skip_if("comma"):
+            args.append(parser.parse_expression())
+        body = parser.parse_statements(("name:endcache",), drop_needle=True)
+        key = nodes.Tuple(args, "load", lineno=lineno)
+        call = self.call_method("_cached", [key])
+        return nodes.CallBlock(call, [], [], body).set_lineno(lineno)
+
+    def _cached(self, key: tuple[Any, ...], caller: Callable[[], str]) -> str:
+        env: Any = self.environment
+        if not env.fragment_cache_enabled:
+            return caller()
+        cache: dict[tuple[Any, ...], str] = env.fragment_cache
+        if key not in cache:
+            cache[key] = caller()
+        return cache[key]
+
+
 class Renderer:
     """The site's templates, loaded once; renders pages to strings."""
 
-    def __init__(self, root: Path, site: Site, asset_url: Callable[[str], str]) -> None:
+    def __init__(
+        self, root: Path, site: Site, asset_url: Callable[[str], str], cache_fragments: bool = True
+    ) -> None:
         self.root = root
         self.site = site
         self.env = Environment(
@@ -140,7 +187,10 @@ class Renderer:
             trim_blocks=True,
             lstrip_blocks=True,
             keep_trailing_newline=True,
+            auto_reload=False,
+            extensions=[FragmentCache],
         )
+        self.env.fragment_cache_enabled = cache_fragments  # type: ignore[attr-defined]
         self.env.globals.update(site=site, asset=asset_url, citations=CITATIONS)
         self._digests: dict[str, str] = {}
 
