@@ -51,11 +51,16 @@ def _child(args: tuple[str, int, int]) -> None:
     write_range(*args)
 
 
-def timed_write(target: Path, writers: int) -> float:
-    if target.exists():
-        shutil.rmtree(target)
-    target.mkdir(parents=True)
+def settle() -> None:
+    """Let the disk catch up (dirty pages written, deletions trimmed) before timing."""
     os.sync()
+    time.sleep(2)
+    os.sync()
+
+
+def timed_write(target: Path, writers: int) -> float:
+    target.mkdir(parents=True)
+    settle()
     started = time.perf_counter()
     if writers == 1:
         write_range(str(target), 0, len(FILES))

@@ -13,6 +13,7 @@ import hashlib
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +42,7 @@ MAX_CONTENT_BYTES = 1024 * 1024
 
 @dataclass(frozen=True, eq=False)
 class ContentDoc:
-    """One write-up, compiled. `body` renders the HTML for a page's names."""
+    """One write-up, checked. Its body is compiled when first rendered (see `body`)."""
 
     path: str
     level: ContentLevel
@@ -53,8 +54,7 @@ class ContentDoc:
     words: int
     body_line: int
     source: str = field(repr=False)
-    body: Any = field(repr=False)
-    check_body: Any = field(repr=False)
+    plain: bool = field(default=True, repr=False)
     title: Any = field(default=None, repr=False)
     description: Any = field(default=None, repr=False)
     front_lines: dict[str, int] = field(default_factory=dict, repr=False)
@@ -63,6 +63,30 @@ class ContentDoc:
     def used_values(self, names: dict[str, Any]) -> tuple[Any, ...]:
         """The values of the fields this write-up prints: what its output depends on."""
         return tuple(getattr(names[root], attr, None) for root, attr in self.uses)
+
+    @property
+    def body(self) -> Any:
+        """The body as a template of HTML: Markdown converted once, Jinja tags kept.
+
+        Compiled on first use in each process and kept in a small cache: a million-page
+        site has thousands of write-ups, most of them used by a single page."""
+        return _compiled_body(self.path, self.digest, self.source, self.plain)
+
+    def check_template(self) -> Any:
+        """The raw body as a sandboxed template, for line-accurate checks (not cached)."""
+        return _environments()[1].from_string(self.source)
+
+
+@lru_cache(maxsize=1)
+def _environments() -> tuple[Any, Any, Any]:
+    """(fast environment, sandboxed environment, Markdown converter) of this process."""
+    return fast_environment(), content_environment(), new_markdown()
+
+
+@lru_cache(maxsize=256)
+def _compiled_body(path: str, digest: str, source: str, plain: bool) -> Any:
+    fast, sandboxed, md = _environments()
+    return (fast if plain else sandboxed).from_string(markdown_to_template_source(source, md))
 
 
 def render_doc(doc: ContentDoc, names: dict[str, Any]) -> Markup:
@@ -115,8 +139,6 @@ class _Compiler:
         self.data = data
         self.errors = errors
         self.env = content_environment()
-        self.fast_env = fast_environment()
-        self.md = new_markdown()
         self.uses: set[tuple[str, str]] = set()
 
     def place(self, rel: str) -> tuple[ContentLevel, str | None, str | None, str] | None:
@@ -266,7 +288,6 @@ class _Compiler:
             title = self.template(rel, matter.title, lines["title"])
         if matter.description is not None:
             description = self.template(rel, matter.description, lines["description"])
-        html = markdown_to_template_source(body, self.md)
         return ContentDoc(
             path=rel,
             level=level,
@@ -278,8 +299,7 @@ class _Compiler:
             words=len(_WORD_RE.findall(_TAG_OR_MARK_RE.sub(" ", body))),
             body_line=body_line,
             source=body,
-            body=(self.fast_env if is_plain(tree) else self.env).from_string(html),
-            check_body=self.env.from_string(body),
+            plain=is_plain(tree),
             title=title,
             description=description,
             front_lines=lines,

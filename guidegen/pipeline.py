@@ -92,11 +92,11 @@ def build_site(
     """Build the site into `out`, replacing it only when every unit succeeded."""
     options = options or BuildOptions()
     started = time.perf_counter()
-    site = load_site(root)
     target = check_output_dir(out, root)
     digest = inputs_digest(root, options.digest_key())
     generations = Generations(target)
     report = BuildReport()
+    # Inputs that built the output before were valid then: nothing to load or check.
     if not options.clean:
         active = generations.active_manifest()
         if active is not None:
@@ -106,6 +106,7 @@ def build_site(
                 report.up_to_date = True
                 report.seconds = time.perf_counter() - started
                 return report
+    site = load_site(root)
     workspace: Workspace | None = None
     manifest: Manifest | None = None
     try:

@@ -24,6 +24,7 @@ from jinja2 import (
 )
 from jinja2.exceptions import TemplateError
 from jinja2.ext import Extension
+from markupsafe import Markup
 
 from .errors import ErrorCollector, SiteError, SourceLocation
 from .hubs import HubPage
@@ -153,23 +154,35 @@ class FragmentCache(Extension):
         environment.extend(fragment_cache={}, fragment_cache_enabled=True)
 
     def parse(self, parser: Any) -> nodes.Node:
+        # {% if has(key) %}{{ get(key) }}{% else %}{% set f %}body{% endset %}{{ put(key, f) }}
+        # {% endif %}: a hit costs one dictionary lookup, no macro call.
         lineno = next(parser.stream).lineno
         args = [parser.parse_expression()]
         while parser.stream.skip_if("comma"):
             args.append(parser.parse_expression())
         body = parser.parse_statements(("name:endcache",), drop_needle=True)
         key = nodes.Tuple(args, "load", lineno=lineno)
-        call = self.call_method("_cached", [key])
-        return nodes.CallBlock(call, [], [], body).set_lineno(lineno)
+        target = f"_fragment_{lineno}"
+        capture = nodes.AssignBlock(nodes.Name(target, "store"), None, body, lineno=lineno)
+        store = nodes.Output(
+            [self.call_method("_put", [key, nodes.Name(target, "load")])], lineno=lineno
+        )
+        hit = nodes.Output([self.call_method("_get", [key])], lineno=lineno)
+        return nodes.If(self.call_method("_has", [key]), [hit], [], [capture, store], lineno=lineno)
 
-    def _cached(self, key: tuple[Any, ...], caller: Callable[[], str]) -> str:
+    def _has(self, key: tuple[Any, ...]) -> bool:
         env: Any = self.environment
-        if not env.fragment_cache_enabled:
-            return caller()
-        cache: dict[tuple[Any, ...], str] = env.fragment_cache
-        if key not in cache:
-            cache[key] = caller()
-        return cache[key]
+        return bool(env.fragment_cache_enabled) and key in env.fragment_cache
+
+    def _get(self, key: tuple[Any, ...]) -> Markup:
+        env: Any = self.environment
+        return Markup(env.fragment_cache[key])
+
+    def _put(self, key: tuple[Any, ...], fragment: str) -> Markup:
+        env: Any = self.environment
+        if env.fragment_cache_enabled:
+            env.fragment_cache[key] = fragment
+        return Markup(fragment)
 
 
 class Renderer:

@@ -202,8 +202,7 @@ class Renderable(Protocol):
     def payer(self) -> str | None: ...
     @property
     def body_line(self) -> int: ...
-    @property
-    def check_body(self) -> Any: ...
+    def check_template(self) -> Any: ...
     @property
     def title(self) -> Any: ...
     @property
@@ -247,7 +246,7 @@ def check_renders(docs: Iterable[Renderable], data: Any, errors: ErrorCollector)
 
 
 def _check_one(doc: Renderable, names: dict[str, Any], errors: ErrorCollector) -> None:
-    targets = [(doc.check_body, doc.body_line)]
+    targets = [(doc.check_template(), doc.body_line)]
     if doc.title is not None:
         targets.append((doc.title, doc.front_lines.get("title", 1)))
     if doc.description is not None:
