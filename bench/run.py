@@ -137,6 +137,14 @@ def edit_template(site: Path, name: str) -> None:
     )
 
 
+def settle(seconds: float = 10) -> None:
+    """Let the disk catch up before a timed run: on this kind of machine, deleting many
+    files (with discard) slows the metadata operations that follow for a while."""
+    subprocess.run(["sync"], check=True)
+    time.sleep(seconds)
+    subprocess.run(["sync"], check=True)
+
+
 def remove(folder: Path) -> None:
     for path in [folder, *folder.parent.glob(f".{folder.name}.*")]:
         if path.exists():
@@ -157,7 +165,7 @@ def run_size(
     shape = write_site(guides, site)
     out = site / "output"
     remove(out)
-    subprocess.run(["sync"], check=True)
+    settle()
     row: dict[str, object] = {"size": label, **shape}
     jobs_args = ["--jobs", str(jobs)]
     full = build(site, "--clean", *jobs_args)
@@ -206,7 +214,7 @@ def run_size(
         write_hugo_site(site, hugo_dir)
         hugo_out = WORK / f"hugo-out-{label}"
         remove(hugo_out)
-        subprocess.run(["sync"], check=True)
+        settle()
         hugo = measure([binary, "--quiet", "-s", str(hugo_dir), "-d", str(hugo_out)])
         row.update(
             hugo_s=hugo.seconds, hugo_rss_mb=hugo.peak_rss_mb, hugo_bytes=tree_bytes(hugo_out)
