@@ -99,6 +99,12 @@ def cli(ctx: click.Context, root: Path) -> None:
     show_default=True,
     help="URLs per sitemap file.",
 )
+@click.option(
+    "--host",
+    type=click.Choice(["netlify", "cloudflare"]),
+    default=None,
+    help="Static host to write _redirects and _headers for (default: site.yaml's host).",
+)
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
 @click.option("--json", "as_json", is_flag=True, help="Print the build report as JSON.")
 @click.pass_obj
@@ -109,13 +115,18 @@ def build(
     clean: bool,
     shard: tuple[int, int] | None,
     sitemap_limit: int,
+    host: str | None,
     quiet: bool,
     as_json: bool,
 ) -> None:
     """Validate everything, then build the site (only what changed) into the output folder."""
     target = out if out is not None else root / "output"
     options = BuildOptions(
-        jobs=jobs or 0, clean=clean, shard=shard or (1, 1), sitemap_limit=sitemap_limit
+        jobs=jobs or 0,
+        clean=clean,
+        shard=shard or (1, 1),
+        sitemap_limit=sitemap_limit,
+        host=host,
     )
     report = build_site(root, target, options, progress=None if quiet or as_json else ProgressBar())
     if as_json:

@@ -6,7 +6,9 @@ to do. Reads files; renders nothing.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
+import subprocess
 from functools import lru_cache
 from pathlib import Path
 
@@ -27,6 +29,7 @@ def inputs_digest(root: Path, options: str) -> str:
     """Everything a build reads, and the options that change what it writes."""
     digest = hashlib.sha256()
     digest.update(code_digest().encode() + b"\0" + options.encode() + b"\0")
+    digest.update(repr(sorted(content_dates(root).items())).encode() + b"\0")
     for folder in SOURCE_DIRS:
         base = root / folder
         for path in sorted(base.rglob("*")) if base.is_dir() else []:
@@ -34,3 +37,40 @@ def inputs_digest(root: Path, options: str) -> str:
                 digest.update(path.relative_to(root).as_posix().encode() + b"\0")
                 digest.update(path.read_bytes())
     return digest.hexdigest()
+
+
+def content_dates(root: Path) -> dict[str, dt.date]:
+    """The date of the last commit that changed each write-up (`content/...` paths).
+
+    A page's lastmod and "Updated" date come from its write-up's `updated` front matter,
+    else from here: never from the build's clock. Empty outside a git work tree."""
+    try:
+        result = subprocess.run(
+            [
+                "git",
+                "-C",
+                str(root),
+                "log",
+                "--format=%x00%cs",
+                "--name-only",
+                "--relative",
+                "--",
+                "content",
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=60,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return {}
+    if result.returncode != 0:
+        return {}
+    dates: dict[str, dt.date] = {}
+    current: dt.date | None = None
+    for line in result.stdout.splitlines():
+        if line.startswith("\x00"):
+            current = dt.date.fromisoformat(line[1:])
+        elif line and current is not None:
+            dates.setdefault(line, current)
+    return dates

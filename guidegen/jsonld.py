@@ -96,6 +96,7 @@ def guide_node(
     payer_name: str,
     updated: dt.date | None,
     reviewed_by: str | None,
+    reviewed_on: dt.date | None,
 ) -> Node:
     """A guide: a MedicalWebPage about the drug and its condition."""
     node = _page(site, "MedicalWebPage", canonical, heading, description)
@@ -109,8 +110,8 @@ def guide_node(
         node["dateModified"] = updated.isoformat()
     if reviewed_by:
         node["reviewedBy"] = {"@type": "Organization", "name": reviewed_by}
-        if updated:
-            node["lastReviewed"] = updated.isoformat()
+        if reviewed_on:
+            node["lastReviewed"] = reviewed_on.isoformat()
     return node
 
 

@@ -113,6 +113,7 @@ class Site:
     thin_pages: ThinPolicy = ThinPolicy.NOINDEX
     tagline: str = ""
     next_steps: tuple[str, ...] = ()
+    host: str = "netlify"
     where: SourceLocation = field(default=SourceLocation(""), compare=False, repr=False)
     digest: str = field(default="", compare=False, repr=False)
 

@@ -10,14 +10,14 @@ full one. Writes nothing itself.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterator
 
 from .builder import Output, Producer, Unit, content_hash, fingerprint
+from .hostfiles import check_host_limits, headers_file, redirect_rules
 from .hubs import HubPage
 from .inputs import code_digest
-from .links import LinkGroup
-from .matrix import Guide, output_path
+from .links import LinkGroup, guide_link_text
+from .matrix import output_path
 from .models import GuideKey
 from .pages import guide_page, hub_meta, not_found_meta
 from .sitefiles import SITEMAP_LIMIT, robots_txt, sitemap_files, sitemap_index, sitemap_names
@@ -34,18 +34,16 @@ def _links_signature(groups: tuple[LinkGroup, ...]) -> str:
     )
 
 
-def _lastmod(guide: Guide) -> str | None:
-    updated: dt.date | None = guide.doc.front.updated
-    return updated.isoformat() if updated else None
-
-
 class SiteOutputs(Producer):
     """The outputs of one loaded site."""
 
-    def __init__(self, site: LoadedSite, sitemap_limit: int = SITEMAP_LIMIT) -> None:
+    def __init__(
+        self, site: LoadedSite, sitemap_limit: int = SITEMAP_LIMIT, host: str | None = None
+    ) -> None:
         self.site = site
         self.settings = site.data.site
         self.sitemap_limit = sitemap_limit
+        self.host = host or self.settings.host
         renderer = site.renderer
         base = (code_digest(), self.settings.digest, site.assets.digest)
         self.guide_base = fingerprint("guide", renderer.digest("guide.html"), *base)
@@ -68,6 +66,7 @@ class SiteOutputs(Producer):
         related = site.graph.related(key)
         doc = guide.doc
         names = page_names(guide.payer, guide.drug, guide.reason, self.settings)
+        modified = doc.front.updated or site.dates.get(doc.path)
         print_ = fingerprint(
             self.guide_base,
             site.facts.guide_digest(key),
@@ -75,15 +74,17 @@ class SiteOutputs(Producer):
             doc.digest,
             doc.used_values(names),
             guide.indexable,
+            modified,
             _links_signature(related),
         )
 
         def make() -> bytes:
-            page = guide_page(guide, site.graph, self.settings, site.facts, related)
+            page = guide_page(guide, site.graph, self.settings, site.facts, related, modified)
             return site.renderer.guide(page).encode("utf-8")
 
         group = f"payer-{guide.payer.slug}"
-        return Output(guide.output, print_, make, guide.indexable, _lastmod(guide), group, True)
+        lastmod = modified.isoformat() if modified else None
+        return Output(guide.output, print_, make, guide.indexable, lastmod, group, True)
 
     def hub_output(self, hub: HubPage, group: str) -> Output:
         meta = hub_meta(hub, self.settings)
@@ -97,11 +98,27 @@ class SiteOutputs(Producer):
 
     def guides(self, payer: int, drug: int) -> Iterator[Output]:
         site = self.site
+        p, d = site.data.payers[payer], site.data.drugs[drug]
+        moved = [(a, b) for a in (p.slug, *p.aliases) for b in (d.slug, *d.aliases)][1:]
         for key in site.matrix.keys_for(payer, drug):
-            yield self.guide_output(key)
+            output = self.guide_output(key)
+            yield output
+            reason = site.data.reasons[key.reason]
+            for old_payer, old_drug in moved:
+                yield self.redirect(
+                    f"/{old_payer}/{old_drug}/{reason.slug}/",
+                    "/" + output.path[: -len("index.html")],
+                    guide_link_text(d, reason, p),
+                )
         hub = site.hubs.payer_drug_hub(payer, drug)
         if hub is not None:
-            yield self.hub_output(hub, f"payer-{site.data.payers[payer].slug}")
+            yield self.hub_output(hub, f"payer-{p.slug}")
+            for old_payer, old_drug in moved:
+                yield self.redirect(f"/{old_payer}/{old_drug}/", hub.url, hub.heading)
+
+    def redirect(self, old: str, target: str, label: str) -> Output:
+        """A page at an old URL that sends browsers (and crawlers) to the new one."""
+        return _file(output_path(old), self.site.renderer.redirect(target, label).encode("utf-8"))
 
     # payer unit: its hub and its sitemap -------------------------------------------------
     def payer(self, payer: int) -> Iterator[Output]:
@@ -110,6 +127,8 @@ class SiteOutputs(Producer):
             return
         group = f"payer-{hub.payer.slug}" if hub.payer else "payer"
         yield self.hub_output(hub, group)
+        for alias in self.site.data.payers[payer].aliases:
+            yield self.redirect(f"/{alias}/", hub.url, hub.heading)
         entries = sorted(self.payer_sitemap_entries(payer))
         for name, data in sitemap_files(self.settings, group, entries, self.sitemap_limit):
             yield _file(name, data)
@@ -128,7 +147,8 @@ class SiteOutputs(Producer):
             for key in site.matrix.keys_for(payer, drug):
                 guide = site.matrix.guide(key)
                 if guide.indexable:
-                    yield guide.url, _lastmod(guide)
+                    modified = guide.doc.front.updated or site.dates.get(guide.doc.path)
+                    yield guide.url, modified.isoformat() if modified else None
 
     def not_found(self) -> Output:
         meta = not_found_meta(self.settings)
@@ -146,12 +166,22 @@ class SiteOutputs(Producer):
         home = hubs.home()
         yield self.hub_output(home, "site")
         group_entries.append((home.url, None))
-        others = [hubs.drug_hub(d) for d in range(len(site.data.drugs))]
-        others += [hubs.reason_hub(r) for r in range(len(site.data.reasons))]
-        for hub in others:
+        for drug in range(len(site.data.drugs)):
+            hub = hubs.drug_hub(drug)
             if hub is not None:
                 yield self.hub_output(hub, "site")
                 group_entries.append((hub.url, None))
+                for alias in site.data.drugs[drug].aliases:
+                    yield self.redirect(f"/drugs/{alias}/", hub.url, hub.heading)
+        for reason in range(len(site.data.reasons)):
+            hub = hubs.reason_hub(reason)
+            if hub is not None:
+                yield self.hub_output(hub, "site")
+                group_entries.append((hub.url, None))
+        redirects = redirect_rules(site.data, self.host)
+        check_host_limits(redirects, self.host)
+        yield _file("_redirects", redirects.text.encode("utf-8"))
+        yield _file("_headers", headers_file(self.host).encode("utf-8"))
         yield self.not_found()
         yield _file("robots.txt", robots_txt(self.settings).encode("utf-8"))
         for rel, source in sorted(site.assets.files.items()):

@@ -50,6 +50,7 @@ class PageMeta:
     indexable: bool
     updated: dt.date | None = None
     reviewed_by: str | None = None
+    reviewed_on: dt.date | None = None
     og_type: str = "website"
     jsonld: Markup = field(default_factory=Markup)
 
@@ -188,8 +189,12 @@ def guide_page(
     site: Site,
     facts: Facts,
     related: tuple[LinkGroup, ...] | None = None,
+    modified: dt.date | None = None,
 ) -> GuidePage:
-    """Everything a guide shows; a pure function of the guide, its links and the site."""
+    """Everything a guide shows; a pure function of the guide, its links and the site.
+
+    `modified` is when the write-up last changed (its `updated` front matter, else its
+    last commit); `updated` in front matter is also the date of the review."""
     names = page_names(guide.payer, guide.drug, guide.reason, site)
     doc = guide.doc
     title = doc.title.render(names) if doc.title is not None else guide_title(guide, site)
@@ -200,6 +205,7 @@ def guide_page(
     canonical = site.absolute(guide.url)
     crumbs = graph.guide_crumbs(guide)
     shown = facts.guide(guide)
+    updated = doc.front.updated or modified
     node = jsonld.guide_node(
         site,
         canonical,
@@ -207,16 +213,18 @@ def guide_page(
         description,
         shown.drug,
         guide.payer.name,
-        doc.front.updated,
+        updated,
         doc.front.reviewed_by,
+        doc.front.updated,
     )
     meta = PageMeta(
         title=title,
         description=description,
         canonical=canonical,
         indexable=guide.indexable,
-        updated=doc.front.updated,
+        updated=updated,
         reviewed_by=doc.front.reviewed_by,
+        reviewed_on=doc.front.updated,
         og_type="article",
         jsonld=jsonld.script(site, canonical, crumbs, [node]),
     )

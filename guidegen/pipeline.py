@@ -47,10 +47,14 @@ class BuildOptions:
     clean: bool = False
     shard: tuple[int, int] = (1, 1)
     sitemap_limit: int = SITEMAP_LIMIT
+    host: str | None = None  # None: site.yaml's host
 
     def digest_key(self) -> str:
         """The options that change what is written (not --jobs: output is the same)."""
-        return f"shard={self.shard[0]}/{self.shard[1]};sitemap_limit={self.sitemap_limit}"
+        return (
+            f"shard={self.shard[0]}/{self.shard[1]};sitemap_limit={self.sitemap_limit};"
+            f"host={self.host}"
+        )
 
 
 def check_site(root: Path) -> LoadedSite:
@@ -145,7 +149,7 @@ def _run(
     data = site.data
     units = plan([p.slug for p in data.payers], [d.slug for d in data.drugs], options.shard)
     report.units = len(units)
-    producer = SiteOutputs(site, options.sitemap_limit)
+    producer = SiteOutputs(site, options.sitemap_limit, options.host)
     errors: list[SiteError] = []
     done = 0
 

@@ -175,6 +175,7 @@ def build_site(value: Any, errors: ErrorCollector) -> Site | None:
         offer=offer,
         thin_pages=ThinPolicy(f.get("thin_pages", "noindex")),
         tagline=f.get("tagline", ""),
+        host=f.get("host", "netlify"),
         next_steps=f.get("next_steps", ()),
         where=_where(SITE, record),
         digest=digest_of(f),

@@ -32,7 +32,7 @@ from .models import Site
 from .pages import GuidePage, PageMeta
 
 TEMPLATES_DIR = "templates"
-REQUIRED_TEMPLATES = ("guide.html", "home.html", "hub.html", "404.html")
+REQUIRED_TEMPLATES = ("guide.html", "home.html", "hub.html", "404.html", "redirect.html")
 
 # Federal rules the appeal-rights section cites (official or widely used public sources).
 CITATIONS = {
@@ -249,3 +249,6 @@ class Renderer:
 
     def not_found(self, meta: PageMeta) -> str:
         return self.render("404.html", meta=meta)
+
+    def redirect(self, target: str, label: str) -> str:
+        return self.render("redirect.html", target=target, label=label)

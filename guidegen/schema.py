@@ -247,6 +247,12 @@ SITE = RecordSpec(
             choices=tuple(p.value for p in ThinPolicy),
         ),
         Field("tagline", "text", doc="one line under the brand on the home page"),
+        Field(
+            "host",
+            "enum",
+            doc="static host the site deploys to, for _redirects and _headers (default netlify)",
+            choices=("netlify", "cloudflare"),
+        ),
         Field("next_steps", "text_list", doc="the checklist shown on every guide"),
     ),
     is_list=False,

@@ -6,7 +6,8 @@ rendered, and every problem is reported in one `BuildFailed`. Writes nothing.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import datetime as dt
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .assets import Assets, collect_assets
@@ -14,6 +15,7 @@ from .content import Content, check_renders, load_content
 from .data import SiteData, load_site_data
 from .errors import ErrorCollector
 from .hubs import Hubs
+from .inputs import content_dates
 from .links import LinkGraph
 from .matrix import Matrix
 from .pages import Facts
@@ -33,6 +35,7 @@ class LoadedSite:
     assets: Assets
     renderer: Renderer
     facts: Facts
+    dates: dict[str, dt.date] = field(default_factory=dict)  # write-up path -> last commit
 
 
 def load_site(root: Path) -> LoadedSite:
@@ -53,7 +56,10 @@ def load_site(root: Path) -> LoadedSite:
     errors.raise_if_any()
     matrix = Matrix(data, content)
     graph, hubs = LinkGraph(matrix), Hubs(matrix)
-    return LoadedSite(root, data, content, matrix, graph, hubs, assets, renderer, Facts(data))
+    dates = content_dates(root)
+    return LoadedSite(
+        root, data, content, matrix, graph, hubs, assets, renderer, Facts(data), dates
+    )
 
 
 def _check_names_unique(data: SiteData, errors: ErrorCollector) -> None:

@@ -35,7 +35,7 @@ class SiteGraph:
     @classmethod
     def read(cls, out: Path) -> SiteGraph:
         graph = cls(out)
-        for path in sorted(out.rglob("*.html")):
+        for path in content_pages(out):
             html = path.read_text(encoding="utf-8")
             hrefs = [h.replace("&amp;", "&") for h in _HREF_RE.findall(html)]
             graph.links[url_of(out, path)] = [h for h in hrefs if h.startswith("/")]
@@ -68,3 +68,17 @@ class SiteGraph:
                 if target in counts and target != page:
                     counts[target] += 1
         return counts
+
+
+_REFRESH_RE = re.compile(r"<meta[^>]+http-equiv=[\"']?refresh", re.IGNORECASE)
+
+
+def is_redirect_page(path: Path) -> bool:
+    """A page written at a renamed slug's old URL, which only sends visitors on."""
+    with open(path, encoding="utf-8") as handle:
+        return bool(_REFRESH_RE.search(handle.read(2000)))
+
+
+def content_pages(out: Path) -> list[Path]:
+    """Every HTML page of a built site except redirect pages."""
+    return [p for p in sorted(out.rglob("*.html")) if not is_redirect_page(p)]

@@ -23,7 +23,7 @@ from guidegen.errors import ErrorCollector
 from guidegen.render import CITATIONS
 
 from ..conftest import MINI, ROOT, copy_site, edit, run
-from ..sitecheck import file_of, url_of
+from ..sitecheck import content_pages, file_of, url_of
 
 GUIDE_RE = re.compile(r"^/(?!drugs/|reasons/)([a-z0-9-]+)/([a-z0-9-]+)/([a-z0-9-]+)/$")
 REVIEW_RE = re.compile(r'<p class="review">(.*?)</p>', re.S)
@@ -137,7 +137,7 @@ def check_head(site: Path, url: str, html: str, base: str) -> tuple[list[str], d
 def test_every_page_has_canonical_social_tags_and_json_ld(site: Path, records: SiteData) -> None:
     base = records.site.base_url.rstrip("/")
     problems = []
-    pages = sorted(site.rglob("*.html"))
+    pages = content_pages(site)
     for path in pages:
         url = url_of(site, path)
         page_problems, _ = check_head(site, url, path.read_text(encoding="utf-8"), base)
@@ -166,7 +166,7 @@ def test_guides_show_review_dates_sources_and_notice(site: Path, records: SiteDa
     }
     checked = reviewed = 0
     problems = []
-    for path in sorted(site.rglob("index.html")):
+    for path in content_pages(site):
         url = url_of(site, path)
         match = GUIDE_RE.match(url)
         if not match:
