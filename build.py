@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import csv
 import dataclasses
+import datetime as dt
+import io
 import json
 import sys
 import time
@@ -11,8 +14,14 @@ from typing import Any
 
 import click
 
+from guidegen.data import load_site_data
+from guidegen.editor_schemas import SCHEMA_DIR, schema_files
+from guidegen.errors import ErrorCollector
 from guidegen.pipeline import BuildOptions, build_site, check_site
+from guidegen.scaffold import new_writeup
 from guidegen.sitefiles import SITEMAP_LIMIT
+from guidegen.sitemodel import load_site
+from guidegen.stats import as_rows, render_stats, site_stats
 from guidegen.writer import check_output_dir, merge_folders
 
 
@@ -34,24 +43,31 @@ class ShardParam(click.ParamType):  # type: ignore[type-arg]
 
 
 class ProgressBar:
-    """click's progress bar on a terminal, with pages per second, once the build takes a while."""
+    """click's progress bar on a terminal (units of work, ETA, pages rendered per second),
+    shown once a build has run for a second; nothing when the output is not a terminal."""
 
     def __init__(self) -> None:
         self.bar: Any = None
         self.done = 0
         self.started = time.perf_counter()
 
-    def __call__(self, done: int, total: int) -> None:
+    def __call__(self, done: int, total: int, pages: int) -> None:
         if not sys.stderr.isatty():
             return
+        elapsed = time.perf_counter() - self.started
         if self.bar is None:
-            if time.perf_counter() - self.started < 1.0:
+            if elapsed < 1.0:
                 return
             self.bar = click.progressbar(
-                length=total, label="Building", file=sys.stderr, show_eta=True, show_percent=True
+                length=total,
+                label="Building",
+                file=sys.stderr,
+                show_eta=True,
+                show_percent=True,
+                item_show_func=lambda status: status,
             )
             self.bar.__enter__()
-        self.bar.update(done - self.done)
+        self.bar.update(done - self.done, f"{pages:,} pages, {pages / elapsed:,.0f}/s")
         self.done = done
         if done >= total:
             self.bar.__exit__(None, None, None)
@@ -176,6 +192,127 @@ def check(root: Path) -> None:
         f"OK: {len(site.data.payers)} payers, {len(site.data.drugs)} drugs, "
         f"{len(site.data.reasons)} denial reasons, "
         f"{sum(1 for _ in site.content.all())} write-ups, {site.matrix.count():,} guides."
+    )
+
+
+@cli.command()
+@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
+@click.option("--bind", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option(
+    "--stop-after", type=float, default=None, help="Stop after this many seconds (scripts, tests)."
+)
+@click.pass_obj
+def serve(root: Path, port: int, bind: str, stop_after: float | None) -> None:
+    """Live-reloading preview: pages are rendered when the browser asks for them."""
+    from livereload import Server
+    from livereload.handlers import LiveReloadHandler
+    from tornado.ioloop import IOLoop
+
+    from guidegen.devserver import Preview, SourceWatcher
+
+    started = time.perf_counter()
+    preview = Preview(root)
+    LiveReloadHandler.DEFAULT_RELOAD_TIME = 0  # our watcher already folds bursts of saves
+    watcher = SourceWatcher(root, preview.reload)
+    preview.notify = watcher.notify
+    server = Server(app=preview, watcher=watcher)
+    state = (
+        f"{preview.site.matrix.count():,} guides"
+        if preview.site is not None
+        else f"{len(preview.errors)} problems to fix, shown in the browser"
+    )
+    click.echo(
+        f"Serving http://{bind}:{port}/ ({state}; ready in {time.perf_counter() - started:.2f} s). "
+        "Ctrl+C stops."
+    )
+    if stop_after is not None:
+        IOLoop.current().call_later(stop_after, IOLoop.current().stop)
+    server.serve(port=port, host=bind, debug=False, restart_delay=0)
+
+
+@cli.command()
+@click.argument("payer")
+@click.argument("drug")
+@click.argument("reason")
+@click.pass_obj
+def new(root: Path, payer: str, drug: str, reason: str) -> None:
+    """Start a write-up for one payer, drug and reason (content/guides/PAYER/DRUG/REASON.md)."""
+    errors = ErrorCollector()
+    data = load_site_data(root, errors)
+    errors.raise_if_any()
+    assert data is not None
+    path = new_writeup(root, data, payer, drug, reason, dt.date.today())
+    click.echo(
+        f"Created {path.relative_to(root)}: fill in each section, then remove 'noindex: true'."
+    )
+
+
+@cli.command()
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "csv", "json"]),
+    default="table",
+    show_default=True,
+    help="table for the terminal, csv or json for spreadsheets.",
+)
+@click.option(
+    "--top",
+    type=click.IntRange(min=1),
+    default=15,
+    show_default=True,
+    help="How many missing write-ups to list in the table.",
+)
+@click.pass_obj
+def stats(root: Path, fmt: str, top: int) -> None:
+    """Pages, indexable vs thin, and write-up coverage by payer, drug and reason."""
+    site = load_site(root)
+    result = site_stats(site.matrix)
+    if fmt == "json":
+        summary = {
+            "pages": result.pages,
+            "indexable": result.indexable,
+            "thin": result.thin,
+            "by_level": dict(result.by_level),
+        }
+        click.echo(json.dumps({"summary": summary, "rows": as_rows(result)}, indent=2))
+        return
+    if fmt == "csv":
+        out = io.StringIO()
+        writer = csv.DictWriter(
+            out, fieldnames=["kind", "slug", "guides", "written", "fallback", "coverage"]
+        )
+        writer.writeheader()
+        writer.writerows(as_rows(result))
+        click.echo(out.getvalue(), nl=False)
+        return
+    click.echo(render_stats(result, top))
+
+
+@cli.command()
+@click.option(
+    "--check", is_flag=True, help="Fail if schemas/ is out of date instead of writing it."
+)
+@click.pass_obj
+def schemas(root: Path, check: bool) -> None:
+    """Write the JSON Schemas of the data files and front matter into schemas/."""
+    folder = root / SCHEMA_DIR
+    stale = []
+    for name, text in schema_files().items():
+        path = folder / name
+        if path.is_file() and path.read_text(encoding="utf-8") == text:
+            continue
+        stale.append(name)
+        if not check:
+            folder.mkdir(exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+    if check and stale:
+        raise click.ClickException(
+            f"out of date: {', '.join(stale)} (run: python build.py schemas)"
+        )
+    click.echo(
+        f"{'Checked' if check else 'Wrote'} {len(schema_files())} schemas in {SCHEMA_DIR}/"
+        + (f" ({len(stale)} updated)" if stale and not check else "")
     )
 
 

@@ -9,9 +9,10 @@ specific write-up for a combination. Knows nothing of the site's templates or th
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -22,7 +23,7 @@ from markupsafe import Markup
 
 from . import templating
 from .data import SiteData
-from .errors import ErrorCollector, SiteError, SourceLocation, did_you_mean
+from .errors import BuildFailed, ErrorCollector, SiteError, SourceLocation, did_you_mean
 from .markup import lint, markdown_to_template_source, new_markdown
 from .models import ContentLevel, FrontMatter
 from .schema import FRONT_MATTER, RecordChecker
@@ -55,6 +56,7 @@ class ContentDoc:
     body_line: int
     source: str = field(repr=False)
     plain: bool = field(default=True, repr=False)
+    trust_html: bool = field(default=False, repr=False)
     title: Any = field(default=None, repr=False)
     description: Any = field(default=None, repr=False)
     front_lines: dict[str, int] = field(default_factory=dict, repr=False)
@@ -70,7 +72,7 @@ class ContentDoc:
 
         Compiled on first use in each process and kept in a small cache: a million-page
         site has thousands of write-ups, most of them used by a single page."""
-        return _compiled_body(self.path, self.digest, self.source, self.plain)
+        return _compiled_body(self.path, self.digest, self.source, self.plain, self.trust_html)
 
     def check_template(self) -> Any:
         """The raw body as a sandboxed template, for line-accurate checks (not cached)."""
@@ -84,9 +86,10 @@ def _environments() -> tuple[Any, Any, Any]:
 
 
 @lru_cache(maxsize=256)
-def _compiled_body(path: str, digest: str, source: str, plain: bool) -> Any:
+def _compiled_body(path: str, digest: str, source: str, plain: bool, trust_html: bool) -> Any:
     fast, sandboxed, md = _environments()
-    return (fast if plain else sandboxed).from_string(markdown_to_template_source(source, md))
+    html = markdown_to_template_source(source, md, trust_html)
+    return (fast if plain else sandboxed).from_string(html)
 
 
 def render_doc(doc: ContentDoc, names: dict[str, Any]) -> Markup:
@@ -96,28 +99,57 @@ def render_doc(doc: ContentDoc, names: dict[str, Any]) -> Markup:
 
 @dataclass
 class Content:
-    """Every write-up, by cascade level."""
+    """Every write-up, by cascade level: keys -> paths, and the compiled write-ups.
 
-    guides: dict[tuple[str, str, str], ContentDoc] = field(default_factory=dict)
-    drugs: dict[tuple[str, str], ContentDoc] = field(default_factory=dict)
-    reasons: dict[str, ContentDoc] = field(default_factory=dict)
+    A build compiles (and so checks) every write-up at load. The preview server loads
+    lazily: write-ups are compiled when a page first needs them."""
+
+    guides: dict[tuple[str, str, str], str] = field(default_factory=dict)
+    drugs: dict[tuple[str, str], str] = field(default_factory=dict)
+    reasons: dict[str, str] = field(default_factory=dict)
+    docs: dict[str, ContentDoc] = field(default_factory=dict)
+    compile_later: Callable[[str], ContentDoc] | None = None
+
+    def doc(self, rel: str) -> ContentDoc:
+        """The compiled write-up at a path (compiled now when loaded lazily)."""
+        found = self.docs.get(rel)
+        if found is None:
+            if self.compile_later is None:
+                raise KeyError(rel)
+            found = self.docs[rel] = self.compile_later(rel)
+        return found
 
     def find(self, payer: str, drug: str, reason: str) -> ContentDoc | None:
         """The most specific write-up for a combination: guide, then drug, then reason."""
-        return (
+        rel = (
             self.guides.get((payer, drug, reason))
             or self.drugs.get((drug, reason))
             or self.reasons.get(reason)
         )
+        return None if rel is None else self.doc(rel)
 
     def has_specific(self, payer: str, drug: str, reason: str) -> bool:
         """Whether the combination has more than the reason's generic fallback."""
         return (payer, drug, reason) in self.guides or (drug, reason) in self.drugs
 
-    def all(self) -> Iterator[ContentDoc]:
+    def paths(self) -> Iterator[str]:
         yield from self.guides.values()
         yield from self.drugs.values()
         yield from self.reasons.values()
+
+    def all(self) -> Iterator[ContentDoc]:
+        for rel in self.paths():
+            yield self.doc(rel)
+
+    def add(
+        self, rel: str, level: ContentLevel, payer: str | None, drug: str | None, reason: str
+    ) -> None:
+        if level is ContentLevel.GUIDE:
+            self.guides[(payer or "", drug or "", reason)] = rel
+        elif level is ContentLevel.DRUG:
+            self.drugs[(drug or "", reason)] = rel
+        else:
+            self.reasons[reason] = rel
 
 
 def _split_front_matter(text: str) -> tuple[str | None, str, int]:
@@ -300,6 +332,7 @@ class _Compiler:
             body_line=body_line,
             source=body,
             plain=is_plain(tree),
+            trust_html=self.data.site.trust_raw_html if self.data is not None else False,
             title=title,
             description=description,
             front_lines=lines,
@@ -339,29 +372,47 @@ def check_renders(content: Content, data: SiteData, errors: ErrorCollector) -> N
     templating.check_renders(content.all(), data, errors)
 
 
-def load_content(root: Path, data: SiteData | None, errors: ErrorCollector) -> Content:
-    """Compile every write-up and check that every reason has its fallback."""
+def load_content(
+    root: Path, data: SiteData | None, errors: ErrorCollector, lazy: bool = False
+) -> Content:
+    """Find every write-up and check its place; compile (and check) them all, or, when
+    `lazy`, each one when a page first needs it. Every reason must have its fallback."""
     compiler = _Compiler(root, data, errors)
     content = Content()
     for path in content_files(root, errors):
-        doc = compiler.compile(path)
-        if doc is None:
+        rel = path.relative_to(root).as_posix()
+        if lazy:
+            placed = compiler.place(rel)
+            if placed is not None:
+                level, payer, drug, reason = placed
+                if compiler.check_slugs(rel, payer, drug, reason):
+                    content.add(rel, level, payer, drug, reason)
             continue
-        if doc.level is ContentLevel.GUIDE:
-            content.guides[(doc.payer or "", doc.drug or "", doc.reason)] = doc
-        elif doc.level is ContentLevel.DRUG:
-            content.drugs[(doc.drug or "", doc.reason)] = doc
-        else:
-            content.reasons[doc.reason] = doc
+        doc = compiler.compile(path)
+        if doc is not None:
+            content.add(rel, doc.level, doc.payer, doc.drug, doc.reason)
+            content.docs[rel] = doc
+    if lazy:
+        content.compile_later = functools.partial(_compile_now, root, data)
     if data is not None:
-        for reason in data.reasons:
+        for record in data.reasons:
             if (
-                reason.slug not in content.reasons
-                and not (root / CONTENT_DIR / "reasons" / f"{reason.slug}.md").exists()
+                record.slug not in content.reasons
+                and not (root / CONTENT_DIR / "reasons" / f"{record.slug}.md").exists()
             ):
                 errors.add(
-                    f"denial reason '{reason.slug}' has no fallback write-up",
-                    reason.where,
-                    f"create content/reasons/{reason.slug}.md",
+                    f"denial reason '{record.slug}' has no fallback write-up",
+                    record.where,
+                    f"create content/reasons/{record.slug}.md",
                 )
     return content
+
+
+def _compile_now(root: Path, data: SiteData | None, rel: str) -> ContentDoc:
+    """Compile one write-up on demand; its problems raise BuildFailed."""
+    errors = ErrorCollector()
+    doc = _Compiler(root, data, errors).compile(root / rel)
+    errors.raise_if_any()
+    if doc is None:  # pragma: no cover - compile reports why it returns None
+        raise BuildFailed([SiteError("the write-up could not be read", SourceLocation(rel))])
+    return doc

@@ -17,6 +17,7 @@ import xml.etree.ElementTree as etree
 from dataclasses import dataclass
 
 import markdown
+import nh3
 from markdown.extensions import Extension
 from markdown.treeprocessors import Treeprocessor
 
@@ -50,8 +51,78 @@ def new_markdown() -> markdown.Markdown:
     )
 
 
-def markdown_to_template_source(body: str, md: markdown.Markdown | None = None) -> str:
-    """HTML for a Markdown body, with its Jinja tags restored verbatim for compilation."""
+# What write-ups may contain once converted: what Markdown and its extensions produce.
+# Everything else (script, style, iframe, event handlers, javascript: URLs) is removed.
+ALLOWED_TAGS = frozenset(
+    {
+        "p",
+        "br",
+        "hr",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "ul",
+        "ol",
+        "li",
+        "dl",
+        "dt",
+        "dd",
+        "blockquote",
+        "pre",
+        "code",
+        "em",
+        "strong",
+        "b",
+        "i",
+        "a",
+        "img",
+        "table",
+        "thead",
+        "tbody",
+        "tfoot",
+        "tr",
+        "th",
+        "td",
+        "abbr",
+        "sup",
+        "sub",
+        "del",
+        "ins",
+        "span",
+    }
+)
+ALLOWED_ATTRIBUTES = {
+    "a": {"href", "title"},
+    "img": {"src", "alt", "title", "width", "height"},
+    "th": {"colspan", "rowspan"},
+    "td": {"colspan", "rowspan"},
+    "ol": {"start"},
+    "abbr": {"title"},
+    "code": {"class"},
+}
+URL_SCHEMES = frozenset({"http", "https", "mailto", "tel"})
+
+
+def sanitize(html: str) -> str:
+    """Raw HTML in a write-up cut down to the allow-list (nh3, the Rust `ammonia`)."""
+    return nh3.clean(
+        html,
+        tags=set(ALLOWED_TAGS),
+        attributes={tag: set(names) for tag, names in ALLOWED_ATTRIBUTES.items()},
+        url_schemes=set(URL_SCHEMES),
+        link_rel=None,
+    )
+
+
+def markdown_to_template_source(
+    body: str, md: markdown.Markdown | None = None, trust_html: bool = False
+) -> str:
+    """HTML for a Markdown body, with its Jinja tags restored verbatim for compilation.
+
+    Raw HTML in the body is sanitized unless the site trusts it; the Jinja tags are
+    inert placeholders while that happens, and their output is escaped when rendered."""
     tags: list[str] = []
 
     def protect(match: re.Match[str]) -> str:
@@ -63,6 +134,8 @@ def markdown_to_template_source(body: str, md: markdown.Markdown | None = None) 
     converter = md or new_markdown()
     converter.reset()
     html = converter.convert(_TAG_RE.sub(protect, body))
+    if not trust_html:
+        html = sanitize(html)
     html = _BLOCK_ONLY_P_RE.sub(lambda m: m.group(1).strip(), html)
     return _PLACEHOLDER_RE.sub(lambda m: tags[int(m.group(2))], html)
 

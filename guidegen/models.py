@@ -114,6 +114,7 @@ class Site:
     tagline: str = ""
     next_steps: tuple[str, ...] = ()
     host: str = "netlify"
+    trust_raw_html: bool = False
     where: SourceLocation = field(default=SourceLocation(""), compare=False, repr=False)
     digest: str = field(default="", compare=False, repr=False)
 

@@ -25,7 +25,7 @@ from .sitefiles import SITEMAP_LIMIT
 from .sitemodel import LoadedSite, load_site
 from .writer import Generations, Workspace, check_output_dir
 
-Progress = Callable[[int, int], None]  # (units done, units in all)
+Progress = Callable[[int, int, int], None]  # (units done, units in all, pages rendered)
 
 
 @dataclass
@@ -168,7 +168,7 @@ def _run(
         report.bytes += result.bytes
         done += 1
         if progress is not None:
-            progress(done, len(units))
+            progress(done, len(units), report.rendered)
 
     jobs = options.jobs or default_jobs()
     run_units(producer, workspace, units, not workspace.fresh, jobs, collect)

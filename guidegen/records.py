@@ -176,6 +176,7 @@ def build_site(value: Any, errors: ErrorCollector) -> Site | None:
         thin_pages=ThinPolicy(f.get("thin_pages", "noindex")),
         tagline=f.get("tagline", ""),
         host=f.get("host", "netlify"),
+        trust_raw_html=f.get("trust_raw_html", False),
         next_steps=f.get("next_steps", ()),
         where=_where(SITE, record),
         digest=digest_of(f),

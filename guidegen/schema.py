@@ -22,7 +22,7 @@ from .yaml_loader import YList, YMap, line_of
 SLUG_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 LANG_RE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 PROMO_RE = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
-RESERVED_PAYER_SLUGS = frozenset({"drugs", "reasons", "assets", "static", "search"})
+RESERVED_PAYER_SLUGS = frozenset({"drugs", "reasons", "assets", "sitemaps", "static", "search"})
 MAX_NAME = 120
 
 Checker = Callable[[Any], str | None]
@@ -247,6 +247,11 @@ SITE = RecordSpec(
             choices=tuple(p.value for p in ThinPolicy),
         ),
         Field("tagline", "text", doc="one line under the brand on the home page"),
+        Field(
+            "trust_raw_html",
+            "bool",
+            doc="true keeps raw HTML in write-ups as written; by default it is sanitized",
+        ),
         Field(
             "host",
             "enum",

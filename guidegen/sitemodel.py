@@ -38,11 +38,14 @@ class LoadedSite:
     dates: dict[str, dt.date] = field(default_factory=dict)  # write-up path -> last commit
 
 
-def load_site(root: Path) -> LoadedSite:
-    """Load and validate data, write-ups, templates and assets; BuildFailed lists every error."""
+def load_site(root: Path, lazy: bool = False) -> LoadedSite:
+    """Load and validate data, write-ups, templates and assets; BuildFailed lists every error.
+
+    `lazy` (the preview server) checks the data, the templates and where write-ups are,
+    and leaves compiling and checking each write-up to the first page that uses it."""
     errors = ErrorCollector()
     data = load_site_data(root, errors)
-    content = load_content(root, data, errors)
+    content = load_content(root, data, errors, lazy=lazy)
     assets = collect_assets(root, errors)
     if data is None:
         check_templates(root, None, errors)
@@ -51,7 +54,7 @@ def load_site(root: Path) -> LoadedSite:
     _check_names_unique(data, errors)
     renderer = Renderer(root, data.site, assets.url)
     renderer.check(errors)
-    if not errors:
+    if not errors and not lazy:
         check_renders(content, data, errors)
     errors.raise_if_any()
     matrix = Matrix(data, content)

@@ -78,7 +78,13 @@ def _syntax_error(exc: yaml.YAMLError, text: str, display: str, line_offset: int
     context = getattr(exc, "context", None)
     context_mark = getattr(exc, "context_mark", None)
     message = f"YAML syntax error: {problem}"
-    if context:
+    if context and context_mark is not None and context_mark.line < index and "flow" in context:
+        # an unclosed [ or {: point at where it opens, which is where the fix goes
+        noticed = index + 1 + line_offset
+        index = context_mark.line
+        source = lines[index] if index < len(lines) else None
+        message += f" ({context} that starts here; noticed on line {noticed})"
+    elif context:
         started = ""
         if context_mark is not None and context_mark.line != index:
             started = f" that starts on line {context_mark.line + 1 + line_offset}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -56,3 +57,8 @@ def edit(path: Path, old: str, new: str) -> None:
 
 
 Editor = Callable[[Path, str, str], None]
+
+
+# Trees a build replaces are deleted in a background process by default; tests wait for
+# the deletion instead, so that they leave no work behind.
+os.environ.setdefault("GUIDEGEN_SYNC_DELETE", "1")

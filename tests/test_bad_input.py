@@ -25,8 +25,8 @@ CASES = {
         "data/payers.yaml",
         "  name: Bluebird Plans",
         "  name: [Bluebird Plans",
-        "data/payers.yaml:8: YAML syntax error: did not find expected ',' or ']' "
-        "(while parsing a flow sequence that starts on line 7)",
+        "data/payers.yaml:7: YAML syntax error: did not find expected ',' or ']' "
+        "(while parsing a flow sequence that starts here; noticed on line 8)",
     ),
     "yaml-tab": (
         "data/payers.yaml",
@@ -229,8 +229,8 @@ def content_case(root: Path, rel: str, text: str) -> None:
         (
             "content/guides/acme/betamab/step-therapy.md",
             "---\ntitle: [x\n---\nbody\n",
-            "content/guides/acme/betamab/step-therapy.md:3: YAML syntax error: did not find "
-            "expected ',' or ']' (while parsing a flow sequence that starts on line 2)",
+            "content/guides/acme/betamab/step-therapy.md:2: YAML syntax error: did not find "
+            "expected ',' or ']' (while parsing a flow sequence that starts here; noticed on line 3)",
         ),
         (
             "content/guides/acme/betamab/step-therapy.md",

@@ -37,7 +37,7 @@ def test_cascade_takes_the_most_specific_write_up(mini_site: Path) -> None:
 
 def test_front_matter_is_typed(mini_site: Path) -> None:
     _, content = load(mini_site)
-    doc = content.guides[("acme", "alphamab", "step-therapy")]
+    doc = content.find("acme", "alphamab", "step-therapy")
     assert doc.front.updated == dt.date(2026, 11, 1)
     assert doc.front.reviewed_by == "Test Reviewer"
     assert doc.body_line == 6
@@ -50,7 +50,7 @@ def test_body_renders_names_escaped(mini_site: Path) -> None:
         '  short_name: "Acme <script>alert(1)</script> & Co"',
     )
     data, content = load(mini_site)
-    doc = content.reasons["step-therapy"]
+    doc = content.doc(content.reasons["step-therapy"])
     html = render_doc(doc, page_names(data.payers[0], data.drugs[0], data.reasons[0], data.site))
     assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; Co denied Alphamab for test disease" in html
     assert "<script>" not in html
@@ -99,7 +99,7 @@ def test_write_ups_cannot_reach_python(mini_site: Path, body: str, message: str)
 
 def test_word_count_ignores_markup(mini_site: Path) -> None:
     _, content = load(mini_site)
-    doc = content.drugs[("alphamab", "off-label")]
+    doc = content.doc(content.drugs[("alphamab", "off-label")])
     assert doc.words == 7  # "Alphamab off-label at" + "A drug-level write-up for" (tags dropped)
 
 
@@ -108,12 +108,12 @@ def test_plain_write_ups_skip_the_sandbox_and_others_keep_it(mini_site: Path) ->
 
     guide = mini_site / "content/guides/acme/alphamab/step-therapy.md"
     _, content = load(mini_site)
-    plain = content.guides[("acme", "alphamab", "step-therapy")]
+    plain = content.find("acme", "alphamab", "step-therapy")
     assert not isinstance(plain.body.environment, SandboxedEnvironment)
     guide.write_text(
         "## T\n\n{% for word in drug.name.split() %}{{ word.upper() }}{% endfor %}\n",
         encoding="utf-8",
     )
     _, content = load(mini_site)
-    guarded = content.guides[("acme", "alphamab", "step-therapy")]
+    guarded = content.find("acme", "alphamab", "step-therapy")
     assert isinstance(guarded.body.environment, SandboxedEnvironment)

@@ -29,7 +29,7 @@ def test_payers_defaults_and_all_errors_at_once() -> None:
         "data/payers.yaml:3: payers[1]: missing required key 'name' (display name, as in page titles)",
         "data/payers.yaml:4: payers[1]: unknown key 'nmae' (did you mean 'name'?)",
         "data/payers.yaml:5: payers: 'drugs' is reserved for the site's own pages "
-        "(reserved: assets, drugs, reasons, search, static)",
+        "(reserved: assets, drugs, reasons, search, sitemaps, static)",
     ]
 
 

@@ -1,0 +1,257 @@
+"""`serve`: a live-reloading preview that renders each page when the browser asks for it.
+
+Nothing is built up front, so the preview of a million-page site starts as fast as the
+sample's: loading and checking the inputs is all that happens at start. Each URL is
+answered by the same code a build writes that file with, so the preview shows exactly the
+bytes `build` would write (plus livereload's script). `watchfiles` reports a save in
+data/, content/, templates/ or static/ at once; a burst of saves is folded into one
+reload, after which livereload tells the open pages to reload. A mistake does not stop
+the server: every page becomes an error page (file:line, the offending line, the hint)
+that reloads itself once the file is fixed. Contains no build logic of its own.
+"""
+
+from __future__ import annotations
+
+import html
+import mimetypes
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from .builder import Output
+from .errors import BuildFailed, SiteError
+from .inputs import SOURCE_DIRS
+from .matrix import output_path
+from .outputs import SiteOutputs
+from .sitemodel import LoadedSite, load_site
+
+StartResponse = Callable[[str, list[tuple[str, str]]], Any]
+DEBOUNCE_SECONDS = 0.15
+
+
+class Preview:
+    """The site as currently loaded (or the errors that stop it from loading).
+
+    Loading is lazy (data, templates and the places of write-ups; each write-up is
+    compiled when a page needs it), so the server answers at once whatever the size of
+    the site; the full check a build makes then runs in the background, and its problems,
+    if any, replace the pages with the error page."""
+
+    def __init__(self, root: Path, notify: Callable[[], None] | None = None) -> None:
+        self.root = root
+        self.notify = notify or (lambda: None)
+        self.site: LoadedSite | None = None
+        self.outputs: SiteOutputs | None = None
+        self.errors: list[SiteError] = []
+        self.generation = 0
+        self._lock = threading.Lock()
+        self.reload()
+
+    def reload(self) -> None:
+        """Load the inputs again; keep the errors when they do not load."""
+        with self._lock:
+            self.generation += 1
+            generation = self.generation
+        try:
+            site = load_site(self.root, lazy=True)
+        except (BuildFailed, SiteError) as failure:
+            self._fail(generation, failure)
+            return
+        with self._lock:
+            self.site, self.outputs, self.errors = site, SiteOutputs(site), []
+        threading.Thread(target=self._check_everything, args=(generation,), daemon=True).start()
+
+    def _check_everything(self, generation: int) -> None:
+        try:
+            load_site(self.root)
+        except (BuildFailed, SiteError) as failure:
+            if self._fail(generation, failure):
+                self.notify()
+
+    def _fail(self, generation: int, failure: BuildFailed | SiteError) -> bool:
+        errors = failure.errors if isinstance(failure, BuildFailed) else [failure]
+        with self._lock:
+            if generation != self.generation:
+                return False  # a newer reload has started
+            self.site, self.outputs, self.errors = None, None, errors
+        return True
+
+    # Routing --------------------------------------------------------------------------
+    def output_for(self, path: str) -> Output | None:
+        """What `build` writes at this URL path, or None when it writes nothing there."""
+        site, outputs = self.site, self.outputs
+        if site is None or outputs is None:
+            return None
+        if path.endswith("/index.html"):
+            path = path[: -len("index.html")]
+        rel = output_path(path) if path.endswith("/") else path.lstrip("/")
+        parts = [p for p in path.split("/") if p]
+        for output in self._candidates(site, outputs, parts):
+            if output.path == rel:
+                return output
+        return None
+
+    def _candidates(
+        self, site: LoadedSite, outputs: SiteOutputs, parts: list[str]
+    ) -> Iterator[Output]:
+        """The outputs of the unit of work the URL belongs to, lazily."""
+        data = site.data
+        if parts and parts[0] == "assets":
+            rel = "/".join(parts)
+            source = site.assets.files.get(rel)
+            if source is not None:
+                yield Output(rel, "", source.read_bytes)
+            return
+        payer_slugs = {
+            alias: i for i, p in enumerate(data.payers) for alias in (p.slug, *p.aliases)
+        }
+        drug_slugs = {alias: i for i, d in enumerate(data.drugs) for alias in (d.slug, *d.aliases)}
+        if len(parts) >= 2 and parts[0] in payer_slugs and parts[1] in drug_slugs:
+            yield from outputs.guides(payer_slugs[parts[0]], drug_slugs[parts[1]])
+        elif len(parts) == 1 and parts[0] in payer_slugs:
+            yield from outputs.payer(payer_slugs[parts[0]])
+        elif parts and parts[0] == "sitemaps" and len(parts) == 2 and parts[1].startswith("payer-"):
+            for payer in range(len(data.payers)):
+                yield from outputs.payer(payer)
+        else:
+            yield from outputs.site_wide()
+
+    # WSGI -----------------------------------------------------------------------------
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO") or "/"
+        with self._lock:
+            errors = list(self.errors)
+        if errors:
+            return self._respond(start_response, "500 Internal Server Error", error_page(errors))
+        try:
+            output = self.output_for(path)
+            if output is not None:
+                return self._respond(
+                    start_response, "200 OK", output.make(), _content_type(output.path)
+                )
+            not_found = self.output_for("/404.html")
+            body = not_found.make() if not_found is not None else b"Not found"
+            return self._respond(start_response, "404 Not Found", body)
+        except SiteError as error:  # a template mistake met while rendering this page
+            return self._respond(start_response, "500 Internal Server Error", error_page([error]))
+        except BuildFailed as failure:  # a write-up this page needs does not compile
+            return self._respond(
+                start_response, "500 Internal Server Error", error_page(failure.errors)
+            )
+
+    @staticmethod
+    def _respond(
+        start_response: StartResponse,
+        status: str,
+        body: bytes,
+        content_type: str = "text/html; charset=utf-8",
+    ) -> list[bytes]:
+        start_response(
+            status,
+            [
+                ("Content-Type", content_type),
+                ("Content-Length", str(len(body))),
+                ("Cache-Control", "no-store"),
+            ],
+        )
+        return [body]
+
+
+def _content_type(path: str) -> str:
+    if path.endswith(".html"):
+        return "text/html; charset=utf-8"
+    if path in ("_redirects", "_headers", "robots.txt"):
+        return "text/plain; charset=utf-8"
+    guessed = mimetypes.guess_type(path)[0] or "application/octet-stream"
+    return (
+        f"{guessed}; charset=utf-8"
+        if guessed.startswith("text/") or guessed.endswith("xml")
+        else guessed
+    )
+
+
+def error_page(errors: list[SiteError]) -> bytes:
+    """Every error with its place, the offending line and the hint; it reloads by itself
+    (through livereload) once the file is fixed."""
+    items = []
+    for error in errors:
+        where = html.escape(str(error.location)) if error.location else "input"
+        line = f"<pre>{html.escape(error.source_line)}</pre>" if error.source_line else ""
+        hint = f'<p class="hint">{html.escape(error.hint)}</p>' if error.hint else ""
+        items.append(
+            f"<li><p><code>{where}</code>: {html.escape(error.problem)}</p>{line}{hint}</li>"
+        )
+    noun = "problem" if len(errors) == 1 else "problems"
+    return (
+        '<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        "<title>Preview stopped: fix the input</title>\n<style>body{font:16px/1.5 system-ui,"
+        "sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}li{margin:1rem 0}"
+        "pre{background:#f4f4f4;padding:.5rem;overflow:auto}.hint{color:#0b5cad}</style>\n"
+        "</head>\n<body>\n"
+        f"<h1>{len(errors)} {noun} to fix</h1>\n"
+        "<p>The preview reloads by itself once the files are saved without mistakes.</p>\n"
+        f"<ol>{''.join(items)}</ol>\n</body>\n</html>\n"
+    ).encode()
+
+
+class SourceWatcher:
+    """A livereload watcher driven by `watchfiles` (inotify): a save is seen at once, and a
+    burst of saves becomes one reload of the site and one reload of the pages."""
+
+    def __init__(self, root: Path, on_change: Callable[[], None]) -> None:
+        self.root = root
+        self.on_change = on_change
+        self.filepath: str | None = None
+        self._changes: list[tuple[str, float | None]] = []
+        self._tasks: dict[str, Any] = {"sources": None}
+        self._pending: str | None = None
+        self._lock = threading.Lock()
+        self._loop: Any = None
+        self._callback: Callable[[], None] | None = None
+
+    # the interface livereload's handler calls
+    def watch(self, path: str, func: Any = None, delay: Any = None, ignore: Any = None) -> None:
+        return None
+
+    def start(self, callback: Callable[[], None]) -> bool:
+        from tornado.ioloop import IOLoop
+
+        loop = IOLoop.current()
+        self._loop, self._callback = loop, callback
+        thread = threading.Thread(target=self._run, args=(loop, callback), daemon=True)
+        thread.start()
+        return True
+
+    def notify(self, path: str = "*") -> None:
+        """Tell the open pages to reload (from any thread)."""
+        if self._loop is not None and self._callback is not None:
+            with self._lock:
+                self._pending = path
+            self._loop.add_callback(self._callback)
+
+    def examine(self) -> tuple[str | None, float | None]:
+        with self._lock:
+            pending, self._pending = self._pending, None
+        if self._changes:
+            return self._changes.pop()
+        self.filepath = pending
+        return pending, None
+
+    def _run(self, loop: Any, callback: Callable[[], None]) -> None:
+        import watchfiles
+
+        folders = [str(self.root / name) for name in SOURCE_DIRS if (self.root / name).is_dir()]
+        for changes in watchfiles.watch(*folders, debounce=int(DEBOUNCE_SECONDS * 1000), step=20):
+            changed = sorted(path for _, path in changes)
+            started = time.perf_counter()
+            self.on_change()
+            with self._lock:
+                self._pending = changed[0]
+            loop.add_callback(callback)
+            print(
+                f"reloaded after a change to {Path(changed[0]).relative_to(self.root)} "
+                f"({time.perf_counter() - started:.2f} s)",
+                flush=True,
+            )

@@ -1,0 +1,185 @@
+"""Editors' tools: JSON Schemas that agree with the validator, `new`, `stats`."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+import yaml
+
+from guidegen.editor_schemas import schema_files
+from guidegen.errors import ErrorCollector
+from guidegen.records import build_drugs, build_payers, build_reasons, build_site
+from guidegen.yaml_loader import parse_yaml
+
+from .conftest import ROOT, run
+
+
+def jsonable(value: Any) -> Any:
+    """YAML as an editor's language server sees it (dates are strings there)."""
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, list):
+        return [jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {k: jsonable(v) for k, v in value.items()}
+    return value
+
+
+def validator_accepts(kind: str, text: str) -> bool:
+    errors = ErrorCollector()
+    value = parse_yaml(text, f"data/{kind}.yaml")
+    if kind == "payers":
+        build_payers(value, errors)
+    elif kind == "drugs":
+        build_drugs(value, ["step-therapy", "off-label"], errors)
+    elif kind == "denial_reasons":
+        build_reasons(value, errors)
+    else:
+        build_site(value, errors)
+    return not errors
+
+
+def schema_accepts(kind: str, text: str) -> bool:
+    schema = json.loads(schema_files()[f"{kind}.schema.json"])
+    try:
+        jsonschema.validate(jsonable(yaml.safe_load(text)), schema)
+    except jsonschema.ValidationError:
+        return False
+    return True
+
+
+SITE = (
+    "base_url: https://x.test\nsite_name: X\nlanguage: en-US\n"
+    "offer: {list_price: 40, first_letter_price: 30, promo_code: SEO25, checkout_url: 'https://x.test/go'}\n"
+)
+SAMPLES = [
+    ("payers", "- slug: cigna\n  name: Cigna\n  aliases: [cigna-old]\n", True),
+    ("payers", "- slug: Cigna\n  name: Cigna\n", False),
+    ("payers", "- slug: cigna\n  nmae: Cigna\n", False),
+    ("payers", "- slug: cigna\n", False),
+    ("payers", "- slug: cigna\n  name: ''\n", False),
+    ("payers", "- slug: cigna\n  name: Cigna\n  aliases: []\n", False),
+    ("payers", "[]\n", False),
+    ("payers", "- slug: yes\n  name: Y\n", False),
+    (
+        "drugs",
+        "- slug: ocrevus\n  name: Ocrevus\n  benefit: medical\n  reasons: [off-label]\n",
+        True,
+    ),
+    ("drugs", "- slug: ocrevus\n  name: Ocrevus\n  benefit: infusion\n", False),
+    ("drugs", "- slug: ocrevus\n  name: 12\n", False),
+    ("drugs", "- slug: ocrevus\n  name: Ocrevus\n  reasons: [off-label, off-label]\n", False),
+    ("drugs", "- slug: ocrevus\n  name: Ocrevus\n  reasons: off-label\n", False),
+    (
+        "denial_reasons",
+        "- slug: off-label\n  name: Off label\n  title_phrase: as off-label\n  lead: Win.\n",
+        True,
+    ),
+    ("denial_reasons", "- slug: off-label\n  name: Off label\n  lead: Win.\n", False),
+    (
+        "denial_reasons",
+        "- slug: off-label\n  name: Off label\n  title_phrase: x\n  lead: Win.\n  evidence: [a, a]\n",
+        False,
+    ),
+    ("site", SITE, True),
+    ("site", SITE + "thin_pages: skip\nhost: cloudflare\ntrust_raw_html: true\n", True),
+    ("site", SITE + "thin_pages: sometimes\n", False),
+    ("site", SITE.replace("en-US", "English"), False),
+    ("site", SITE.replace("https://x.test\n", "x.test\n", 1), False),
+    ("site", SITE.replace("list_price: 40", "list_price: -1"), False),
+    ("site", SITE + "colour: blue\n", False),
+]
+
+
+@pytest.mark.parametrize(("kind", "text", "valid"), SAMPLES)
+def test_schemas_and_validator_agree(kind: str, text: str, valid: bool) -> None:
+    assert validator_accepts(kind, text) is valid
+    assert schema_accepts(kind, text) is valid
+
+
+def test_the_sample_data_matches_its_schemas_and_names_them() -> None:
+    for kind in ("site", "payers", "drugs", "denial_reasons"):
+        text = (ROOT / "data" / f"{kind}.yaml").read_text(encoding="utf-8")
+        assert text.startswith(f"# yaml-language-server: $schema=../schemas/{kind}.schema.json\n")
+        assert schema_accepts(kind, text)
+
+
+def test_schemas_are_up_to_date() -> None:
+    result = run(ROOT, "schemas", "--check")
+    assert result.exit_code == 0, result.output
+
+
+def test_new_scaffolds_a_write_up_and_never_overwrites(mini_site: Path) -> None:
+    result = run(mini_site, "new", "bluebird", "betamab", "off-label")
+    assert result.exit_code == 0, result.output
+    path = mini_site / "content/guides/bluebird/betamab/off-label.md"
+    text = path.read_text(encoding="utf-8")
+    assert text.startswith(
+        '---\ntitle: "Betamab denied as not FDA-approved for this use by Bluebird Plans?'
+    )
+    assert f"updated: {dt.date.today().isoformat()}" in text and "noindex: true" in text
+    assert "## Documents to gather" in text
+    assert run(mini_site, "check").exit_code == 0  # a scaffold is valid as it is
+    again = run(mini_site, "new", "bluebird", "betamab", "off-label")
+    assert again.exit_code == 1 and "already exists" in again.output
+    assert path.read_text(encoding="utf-8") == text
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ("bluebrid", "betamab", "off-label"),
+            "unknown payer 'bluebrid' (did you mean 'bluebird'?)",
+        ),
+        (
+            ("acme-old", "betamab", "off-label"),
+            "unknown payer 'acme-old' ('acme-old' was renamed to 'acme')",
+        ),
+        (("acme", "betamb", "off-label"), "unknown drug 'betamb' (did you mean 'betamab'?)"),
+        (
+            ("acme", "alphamab", "quantity-limits"),
+            "drug 'alphamab' gets no 'quantity-limits' pages",
+        ),
+    ],
+)
+def test_new_refuses_unknown_slugs(
+    mini_site: Path, args: tuple[str, str, str], message: str
+) -> None:
+    result = run(mini_site, "new", *args)
+    assert result.exit_code == 1
+    assert message in result.output
+    assert not (mini_site / "content/guides" / args[0] / args[1] / f"{args[2]}.md").exists()
+
+
+def test_stats_in_three_formats(mini_site: Path) -> None:
+    table = run(mini_site, "stats")
+    assert table.exit_code == 0
+    assert table.output.startswith("33 guides: 4 indexable, 29 thin")
+    assert "content/drugs/betamab/step-therapy.md  -> 3 pages" in table.output
+    rows = list(csv.DictReader(io.StringIO(run(mini_site, "stats", "--format", "csv").output)))
+    acme = next(r for r in rows if r["kind"] == "payer" and r["slug"] == "acme")
+    assert acme == {
+        "kind": "payer",
+        "slug": "acme",
+        "guides": "11",
+        "written": "2",
+        "fallback": "9",
+        "coverage": "0.1818",
+    }
+    data = json.loads(run(mini_site, "stats", "--format", "json").output)
+    assert data["summary"] == {
+        "pages": 33,
+        "indexable": 4,
+        "thin": 29,
+        "by_level": {"guide": 1, "drug": 3, "reason": 29},
+    }
+    missing = [r for r in data["rows"] if r["kind"] == "missing"]
+    assert missing[0]["guides"] >= missing[-1]["guides"]
