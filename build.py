@@ -121,7 +121,13 @@ def cli(ctx: click.Context, root: Path) -> None:
     default=None,
     help="Static host to write _redirects and _headers for (default: site.yaml's host).",
 )
+@click.option(
+    "--strict", is_flag=True, help="Fail on warnings too (for CI); the output is untouched."
+)
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
+@click.option(
+    "-v", "--verbose", is_flag=True, help="Also print every warning and the build's figures."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the build report as JSON.")
 @click.pass_obj
 def build(
@@ -132,7 +138,9 @@ def build(
     shard: tuple[int, int] | None,
     sitemap_limit: int,
     host: str | None,
+    strict: bool,
     quiet: bool,
+    verbose: bool,
     as_json: bool,
 ) -> None:
     """Validate everything, then build the site (only what changed) into the output folder."""
@@ -143,13 +151,25 @@ def build(
         shard=shard or (1, 1),
         sitemap_limit=sitemap_limit,
         host=host,
+        strict=strict,
     )
     report = build_site(root, target, options, progress=None if quiet or as_json else ProgressBar())
     if as_json:
-        click.echo(json.dumps(dataclasses.asdict(report)))
+        data = dataclasses.asdict(report)
+        data["warnings"] = report.warnings.lines()
+        click.echo(json.dumps(data))
         return
     if quiet:
         return
+    lines = report.warnings.lines()
+    for line in lines if verbose else lines[:10]:
+        click.echo(f"warning: {line}", err=True)
+    if len(lines) > 10 and not verbose:
+        click.echo(f"... {len(lines) - 10} more kinds of warning (--verbose lists them)", err=True)
+    if verbose:
+        click.echo(
+            f"{report.units:,} units of work, {options.jobs or 'one per core'} workers", err=True
+        )
     if report.up_to_date:
         click.echo(
             f"Up to date: no input changed since the last build of {target} "

@@ -43,6 +43,7 @@ class Output:
     lastmod: str | None = None
     sitemap: str | None = None
     guide: bool = False
+    warnings: tuple[tuple[str, str], ...] = ()  # (kind, message): see Warnings
 
 
 @dataclass
@@ -55,6 +56,7 @@ class UnitResult:
     guides: int = 0
     bytes: int = 0
     error: SiteError | None = None
+    warnings: Warnings = field(default_factory=lambda: Warnings())
 
     def add(self, other: UnitResult) -> None:
         self.rows += other.rows
@@ -65,6 +67,36 @@ class UnitResult:
         self.guides += other.guides
         self.bytes += other.bytes
         self.error = self.error or other.error
+        self.warnings.merge(other.warnings)
+
+
+@dataclass
+class Warnings:
+    """Warnings counted by kind, with the first example of each: one mistake repeated on
+    thousands of pages is reported once, with its count."""
+
+    counts: dict[str, int] = field(default_factory=dict)
+    examples: dict[str, str] = field(default_factory=dict)
+
+    def add(self, kind: str, message: str, count: int = 1) -> None:
+        self.counts[kind] = self.counts.get(kind, 0) + count
+        self.examples.setdefault(kind, message)
+
+    def merge(self, other: Warnings) -> None:
+        for kind, count in other.counts.items():
+            self.add(kind, other.examples[kind], count)
+
+    def __bool__(self) -> bool:
+        return bool(self.counts)
+
+    def lines(self) -> list[str]:
+        """One line per kind of warning: the example, and how many more there are."""
+        out = []
+        for kind in sorted(self.counts):
+            count, example = self.counts[kind], self.examples[kind]
+            more = f" (and {count - 1:,} more like it)" if count > 1 else ""
+            out.append(f"{example}{more}")
+        return out
 
 
 def content_hash(data: bytes) -> str:
@@ -130,6 +162,8 @@ def run_unit(unit: Unit) -> UnitResult:
         for output in state.producer.outputs(unit):
             if output.guide:
                 result.guides += 1
+            for kind, message in output.warnings:
+                result.warnings.add(kind, message)
             old = previous.pop(output.path, None)
             row_of = _row_factory(output, key)
             if old is not None and old.fingerprint == output.fingerprint and old.unit == key:

@@ -17,9 +17,17 @@ from .hostfiles import check_host_limits, headers_file, redirect_rules
 from .hubs import HubPage
 from .inputs import code_digest
 from .links import LinkGroup, guide_link_text
-from .matrix import output_path
+from .matrix import Guide, output_path
 from .models import GuideKey
-from .pages import guide_page, hub_meta, not_found_meta
+from .pages import (
+    DESCRIPTION_MAX,
+    TITLE_MAX,
+    guide_description,
+    guide_page,
+    guide_title,
+    hub_meta,
+    not_found_meta,
+)
 from .sitefiles import SITEMAP_LIMIT, robots_txt, sitemap_files, sitemap_index, sitemap_names
 from .sitemodel import LoadedSite
 from .templating import page_names
@@ -84,7 +92,46 @@ class SiteOutputs(Producer):
 
         group = f"payer-{guide.payer.slug}"
         lastmod = modified.isoformat() if modified else None
-        return Output(guide.output, print_, make, guide.indexable, lastmod, group, True)
+        return Output(
+            guide.output,
+            print_,
+            make,
+            guide.indexable,
+            lastmod,
+            group,
+            True,
+            self.guide_warnings(guide, names),
+        )
+
+    def guide_warnings(self, guide: Guide, names: dict[str, object]) -> tuple[tuple[str, str], ...]:
+        """What search results would cut: titles over 60 and descriptions over 160 characters."""
+        doc = guide.doc
+        title = (
+            doc.title.render(names) if doc.title is not None else guide_title(guide, self.settings)
+        )
+        description = (
+            doc.description.render(names)
+            if doc.description is not None
+            else guide_description(guide)
+        )
+        found = []
+        if len(title) > TITLE_MAX:
+            found.append(
+                (
+                    "title-length",
+                    f"{guide.url}: the title is {len(title)} characters, over "
+                    f"{TITLE_MAX} (shorten the names, or set title: in {doc.path})",
+                )
+            )
+        if len(description) > DESCRIPTION_MAX:
+            found.append(
+                (
+                    "description-length",
+                    f"{guide.url}: the description is {len(description)} "
+                    f"characters, over {DESCRIPTION_MAX} (set description: in {doc.path})",
+                )
+            )
+        return tuple(found)
 
     def hub_output(self, hub: HubPage, group: str) -> Output:
         meta = hub_meta(hub, self.settings)

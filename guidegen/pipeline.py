@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from .builder import Unit, UnitResult, default_jobs, plan, run_units
+from .builder import Unit, UnitResult, Warnings, default_jobs, plan, run_units
 from .errors import BuildFailed, ErrorCollector, SiteError, SourceLocation
 from .inputs import inputs_digest
 from .manifest import Manifest
@@ -39,6 +39,7 @@ class BuildReport:
     seconds: float = 0.0
     units: int = 0
     up_to_date: bool = False
+    warnings: Warnings = field(default_factory=lambda: Warnings())
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,7 @@ class BuildOptions:
     shard: tuple[int, int] = (1, 1)
     sitemap_limit: int = SITEMAP_LIMIT
     host: str | None = None  # None: site.yaml's host
+    strict: bool = False  # warnings fail the build
 
     def digest_key(self) -> str:
         """The options that change what is written (not --jobs: output is the same)."""
@@ -117,7 +119,10 @@ def build_site(
         workspace = generations.open(options.clean)
         manifest = workspace.manifest(busy=True)
         manifest.begin()
+        _content_warnings(site, report.warnings)
         _run(site, workspace, manifest, options, report, progress)
+        if options.strict and report.warnings:
+            raise BuildFailed([SiteError(f"warning: {line}") for line in report.warnings.lines()])
         manifest.put("inputs", digest)
         manifest.commit()
         generations.commit(workspace, manifest, digest[:32])
@@ -158,6 +163,7 @@ def _run(
         if result.error is not None:
             errors.append(result.error)
             return
+        report.warnings.merge(result.warnings)
         manifest.upsert(result.rows)
         manifest.delete(result.removed)
         report.guides += result.guides
@@ -175,6 +181,20 @@ def _run(
     if errors:
         raise BuildFailed(errors[:1])
     _remove_units_gone(workspace, manifest, units, report)
+
+
+SHORT_WRITE_UP = 250
+
+
+def _content_warnings(site: LoadedSite, warnings: Warnings) -> None:
+    """Write-ups too short to make a page worth indexing on their own."""
+    for doc in site.content.all():
+        if doc.level is not ContentLevel.REASON and doc.words < SHORT_WRITE_UP:
+            warnings.add(
+                f"short:{doc.path}",
+                f"{doc.path}: only {doc.words} words; a page of its "
+                f"own needs at least {SHORT_WRITE_UP} to be worth indexing",
+            )
 
 
 def _remove_units_gone(

@@ -46,3 +46,27 @@ def test_check_writes_nothing(mini_site: Path) -> None:
         "OK: 3 payers, 4 drugs, 3 denial reasons, 5 write-ups, 33 guides."
     )
     assert not (mini_site / "output").exists()
+
+
+def test_warnings_are_collapsed_and_strict_fails_on_them(mini_site: Path) -> None:
+    edit(
+        mini_site / "data/payers.yaml",
+        "  name: Bluebird Plans",
+        "  name: Bluebird Regional Preferred Provider Health Plans",
+    )
+    result = run(mini_site, "build")
+    assert result.exit_code == 0
+    assert "warning: content/drugs/alphamab/off-label.md: only 7 words" in result.output
+    long_titles = [line for line in result.output.splitlines() if "the title is" in line]
+    assert len(long_titles) == 1 and "more like it)" in long_titles[0]
+    before = (mini_site / "output/index.html").read_bytes()
+    edit(mini_site / "data/site.yaml", "tagline: A small site for tests.", "tagline: A small site.")
+    strict = run(mini_site, "build", "--strict")
+    assert strict.exit_code == 1
+    assert "error: warning: content/drugs/alphamab/off-label.md: only 7 words" in strict.output
+    assert (mini_site / "output/index.html").read_bytes() == before  # untouched
+
+
+def test_quiet_prints_nothing(mini_site: Path) -> None:
+    result = run(mini_site, "build", "--quiet")
+    assert result.exit_code == 0 and result.output == ""
