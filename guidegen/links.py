@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from .matrix import Guide, Matrix, guide_url
 from .models import DenialReason, Drug, GuideKey, Link, Payer, ThinPolicy
@@ -50,6 +50,24 @@ def reason_url(reason: DenialReason) -> str:
 class LinkGroup:
     heading: str
     links: tuple[Link, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class RelatedKeys:
+    """The guides one guide links to: same reason at its payer, same drug and reason at other
+    payers, other reasons for its payer and drug, and the next guide when not among them."""
+
+    drugs: tuple[int, ...]
+    payers: tuple[int, ...]
+    reasons: tuple[int, ...]
+    following: GuideKey | None
+
+
+@dataclass(frozen=True, slots=True)
+class _LinkIds:
+    payers: list[str]
+    drugs: list[str]
+    reasons: list[str]
 
 
 @dataclass(frozen=True)
@@ -134,38 +152,91 @@ class LinkGraph:
         picked += by_name.after(key.drug, SAME_REASON_LINKS - len(picked), skip=picked)
         return picked[:SAME_REASON_LINKS]
 
-    def related(self, key: GuideKey) -> tuple[LinkGroup, ...]:
-        """The related-guide groups of one guide; empty groups are left out."""
-        d = self.data
-        payer, drug, reason = d.payers[key.payer], d.drugs[key.drug], d.reasons[key.reason]
+    def related_keys(self, key: GuideKey) -> RelatedKeys:
+        """Which guides a guide links to, as keys: cheap enough to fingerprint every page."""
         drugs = self.same_reason_drugs(key)
         payers = self._payer_ring(key.drug, key.reason).after(key.payer, OTHER_PAYER_LINKS)
         reasons = self._reason_ring(key.payer, key.drug).after(key.reason, OTHER_REASON_LINKS)
+        # The next guide in build order, unless already linked: every guide then has an
+        # inbound related link even when its rings are empty (sparse sites, skip policy).
+        following: GuideKey | None = self.matrix.next_key(key)
+        if following == key or (
+            following is not None
+            and (
+                (
+                    following.payer == key.payer
+                    and following.reason == key.reason
+                    and following.drug in drugs
+                )
+                or (
+                    following.drug == key.drug
+                    and following.reason == key.reason
+                    and following.payer in payers
+                )
+                or (
+                    following.payer == key.payer
+                    and following.drug == key.drug
+                    and following.reason in reasons
+                )
+            )
+        ):
+            following = None
+        return RelatedKeys(tuple(drugs), tuple(payers), tuple(reasons), following)
+
+    def signature(self, key: GuideKey, related: RelatedKeys) -> str:
+        """What the related links of a guide show, digested from the records they name."""
+        ids = self._link_ids
+        parts = [ids.drugs[d] for d in related.drugs]
+        parts.append("|")
+        parts += [ids.payers[p] for p in related.payers]
+        parts.append("|")
+        parts += [ids.reasons[r] for r in related.reasons]
+        if related.following is not None:
+            f = related.following
+            parts += [
+                "|",
+                str(f.payer == key.payer),
+                ids.payers[f.payer],
+                ids.drugs[f.drug],
+                ids.reasons[f.reason],
+            ]
+        return "".join(parts)
+
+    @cached_property
+    def _link_ids(self) -> _LinkIds:
+        """Per record, the fields a link to its guides shows (slug for the URL, names)."""
+        d = self.data
+        return _LinkIds(
+            payers=[f"{p.slug}\x1f{p.name}\x1e" for p in d.payers],
+            drugs=[f"{x.slug}\x1f{x.name}\x1e" for x in d.drugs],
+            reasons=[f"{r.slug}\x1f{r.title_phrase}\x1e" for r in d.reasons],
+        )
+
+    def related(self, key: GuideKey, keys: RelatedKeys | None = None) -> tuple[LinkGroup, ...]:
+        """The related-guide groups of one guide; empty groups are left out."""
+        d = self.data
+        payer, drug, reason = d.payers[key.payer], d.drugs[key.drug], d.reasons[key.reason]
+        found = keys or self.related_keys(key)
         groups = [
             LinkGroup(
                 f"Other drugs denied {reason.title_phrase} by {payer.short_name}",
-                tuple(self._link(GuideKey(key.payer, o, key.reason)) for o in drugs),
+                tuple(self._link(GuideKey(key.payer, o, key.reason)) for o in found.drugs),
             ),
             LinkGroup(
                 f"{drug.name} at other health plans",
-                tuple(self._link(GuideKey(p, key.drug, key.reason)) for p in payers),
+                tuple(self._link(GuideKey(p, key.drug, key.reason)) for p in found.payers),
             ),
             LinkGroup(
                 f"Other {drug.name} denials at {payer.short_name}",
-                tuple(self._link(GuideKey(key.payer, key.drug, r)) for r in reasons),
+                tuple(self._link(GuideKey(key.payer, key.drug, r)) for r in found.reasons),
             ),
         ]
-        # The next guide in build order, unless already linked: every guide then has an
-        # inbound related link even when its rings are empty (sparse sites, skip policy).
-        following = self.matrix.next_key(key)
-        linked = {link.url for group in groups for link in group.links}
-        link = self._link(following)
-        if following != key and link.url not in linked:
-            same_payer = following.payer == key.payer
+        if found.following is not None:
+            same_payer = found.following.payer == key.payer
             heading = (
                 f"More {payer.short_name} appeal guides" if same_payer else "More appeal guides"
             )
-            groups.append(LinkGroup(heading, (link,)))
+            groups.append(LinkGroup(heading, (self._link(found.following),)))
         return tuple(g for g in groups if g.links)
 
     def _link(self, key: GuideKey) -> Link:

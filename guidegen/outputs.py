@@ -71,7 +71,7 @@ class SiteOutputs(Producer):
     def guide_output(self, key: GuideKey) -> Output:
         site = self.site
         guide = site.matrix.guide(key)
-        related = site.graph.related(key)
+        related_keys = site.graph.related_keys(key)
         doc = guide.doc
         names = page_names(guide.payer, guide.drug, guide.reason, self.settings)
         modified = doc.front.updated or site.dates.get(doc.path)
@@ -83,10 +83,11 @@ class SiteOutputs(Producer):
             doc.used_values(names),
             guide.indexable,
             modified,
-            _links_signature(related),
+            site.graph.signature(key, related_keys),
         )
 
         def make() -> bytes:
+            related = site.graph.related(key, related_keys)
             page = guide_page(guide, site.graph, self.settings, site.facts, related, modified)
             return site.renderer.guide(page).encode("utf-8")
 
