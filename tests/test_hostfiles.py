@@ -106,3 +106,30 @@ def test_lastmod_never_comes_from_the_clock(mini_site: Path) -> None:
     sitemap = (out / "sitemaps/payer-acme.xml").read_text(encoding="utf-8")
     assert "<lastmod>2026-11-01</lastmod>" in sitemap  # the write-up's `updated`
     assert sitemap.count("<lastmod>") == 2  # thin pages are not listed; hubs have no date
+
+
+def test_sitemaps_split_at_the_limit_and_list_exactly_the_indexable_pages(mini_site: Path) -> None:
+    import xml.etree.ElementTree as ET
+
+    edit(mini_site / "data/site.yaml", "thin_pages: noindex", "thin_pages: index")
+    out = mini_site / "output"
+    assert run(mini_site, "build", "--sitemap-limit", "3").exit_code == 0
+    ns = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9"}
+    index = ET.parse(out / "sitemap.xml").getroot()
+    assert index.tag == "{http://www.sitemaps.org/schemas/sitemap/0.9}sitemapindex"
+    files = [loc.text or "" for loc in index.findall("s:sitemap/s:loc", ns)]
+    listed: list[str] = []
+    for url in files:
+        path = out / url.removeprefix("https://example.test/")
+        assert path.stat().st_size < 50 * 1024 * 1024
+        urls = [loc.text or "" for loc in ET.parse(path).getroot().findall("s:url/s:loc", ns)]
+        assert 1 <= len(urls) <= 3
+        listed += urls
+    assert len(files) > 5 and any(name.endswith("-2.xml") for name in files)
+    indexable = set()
+    for page in out.rglob("index.html"):
+        html = page.read_text(encoding="utf-8")
+        if '<meta name="robots" content="index, follow">' in html:
+            indexable.add("https://example.test" + url_of(out, page))
+    assert len(listed) == len(set(listed))
+    assert set(listed) == indexable

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import statistics
+from html import unescape
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -14,7 +15,7 @@ from guidegen.data import load_site_data
 from guidegen.errors import ErrorCollector
 
 from .conftest import ROOT, run
-from .sitecheck import SiteGraph
+from .sitecheck import SiteGraph, content_pages
 
 GUIDE_RE = re.compile(r"^/([a-z0-9-]+)/([a-z0-9-]+)/([a-z0-9-]+)/$")
 
@@ -231,3 +232,18 @@ def test_sitemap_lists_exactly_the_indexable_pages(built: Path) -> None:
         .read_text(encoding="utf-8")
         .endswith("Sitemap: https://www.denialhelp.com/sitemap.xml\n")
     )
+
+
+def test_titles_and_descriptions_are_unique(built: Path) -> None:
+    titles: dict[str, str] = {}
+    descriptions: dict[str, str] = {}
+    for path in content_pages(built):
+        html = path.read_text(encoding="utf-8")
+        title = re.search(r"<title>(.*?)</title>", html).group(1)  # type: ignore[union-attr]
+        description = unescape(
+            re.search(r'<meta name="description" content="([^"]*)"', html).group(1)
+        )  # type: ignore[union-attr]
+        assert len(description) <= 160
+        assert titles.setdefault(title, str(path)) == str(path), f"duplicate title {title}"
+        assert descriptions.setdefault(description, str(path)) == str(path), "duplicate description"
+    assert len(titles) > 3900
