@@ -105,7 +105,10 @@ def measure(command: list[str], cwd: Path = ROOT) -> Sample:
 
 
 def build(site: Path, *extra: str) -> Sample:
-    return measure([PYTHON, str(ROOT / "build.py"), "--root", str(site), "build", "--json", *extra])
+    sample = measure([PYTHON, str(ROOT / "build.py"), "--root", str(site), "build", "--json", *extra])
+    print(f"  build {' '.join(extra)}: {sample.seconds:.1f} s, rendered {sample.report.get('rendered')}, "
+          f"peak RSS {sample.peak_rss_mb:.0f} MB", file=sys.stderr, flush=True)
+    return sample
 
 
 def tree_bytes(folder: Path) -> int:
