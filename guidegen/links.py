@@ -133,7 +133,15 @@ class LinkGraph:
 
     def _payer_ring_uncached(self, drug: int, reason: int) -> Ring:
         payers = range(len(self.data.payers))
+        if drug < 0:  # the shared ring: every payer
+            return Ring.of(payers)
         return Ring.of(p for p in payers if self.matrix.exists(p, drug, reason))
+
+    def payer_ring(self, drug: int, reason: int) -> Ring:
+        """Payers with a guide for this drug and reason. Unless thin pages are skipped, that is
+        every payer whenever the drug gets the reason: one shared ring, not one per pair
+        (thousands of rings of hundreds of payers in each worker at a million pages)."""
+        return self._payer_ring(drug, reason) if self._skip else self._payer_ring(-1, -1)
 
     def _reason_ring(self, payer: int, drug: int) -> Ring:
         reasons = self.matrix.drug_reasons[drug]
@@ -155,7 +163,7 @@ class LinkGraph:
     def related_keys(self, key: GuideKey) -> RelatedKeys:
         """Which guides a guide links to, as keys: cheap enough to fingerprint every page."""
         drugs = self.same_reason_drugs(key)
-        payers = self._payer_ring(key.drug, key.reason).after(key.payer, OTHER_PAYER_LINKS)
+        payers = self.payer_ring(key.drug, key.reason).after(key.payer, OTHER_PAYER_LINKS)
         reasons = self._reason_ring(key.payer, key.drug).after(key.reason, OTHER_REASON_LINKS)
         # The next guide in build order, unless already linked: every guide then has an
         # inbound related link even when its rings are empty (sparse sites, skip policy).
