@@ -74,7 +74,9 @@ def _not_text(value: Any) -> str | None:
         return None
     if value is None:
         return "is empty"
-    if isinstance(value, (bool, int, float)) or type(value).__name__ in ("date", "datetime"):
+    if isinstance(value, dt.date):
+        return f"was read as a date ({value.isoformat()}), not text; put it in quotes"
+    if isinstance(value, (bool, int, float)):
         return f"was read as {_type_name(value)} ({value!r}), not text; put it in quotes"
     return f"must be text, not {_type_name(value)}"
 

@@ -360,3 +360,44 @@ def test_unwritable_output_is_an_error_not_a_traceback(mini_site: Path) -> None:
     assert result.exit_code == 1
     assert "cannot write the output: Not a directory" in result.output
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("1.0", "payers[1].slug: was read as a number (1.0), not text; put it in quotes"),
+        ("null", "payers[1].slug: is empty"),
+        (
+            "2026-01-01",
+            "payers[1].slug: was read as a date (2026-01-01), not text; put it in quotes",
+        ),
+    ],
+)
+def test_slugs_that_yaml_reads_as_something_else(mini_site: Path, value: str, message: str) -> None:
+    edit(mini_site / "data/payers.yaml", "- slug: bluebird", f"- slug: {value}")
+    result = run(mini_site, "check")
+    assert result.exit_code == 1
+    assert f"data/payers.yaml:6: {message}" in result.output
+
+
+def test_huge_data_file_is_refused_quickly(mini_site: Path) -> None:
+    path = mini_site / "data/payers.yaml"
+    path.write_text(path.read_text(encoding="utf-8") + "#" * (11 * 1024 * 1024), encoding="utf-8")
+    result = run(mini_site, "check")
+    assert result.exit_code == 1
+    assert "data/payers.yaml: file is 11,534," in result.output
+    assert "over the 10,485,760-byte limit for a source file" in result.output
+
+
+def test_write_up_not_utf8_or_too_big(mini_site: Path) -> None:
+    (mini_site / "content/reasons/off-label.md").write_bytes(b"## T\n\nCaf\xe9\n")
+    (mini_site / "content/reasons/step-therapy.md").write_text(
+        "x" * (1024 * 1024 + 1), encoding="utf-8"
+    )
+    result = run(mini_site, "check")
+    assert result.exit_code == 1
+    assert "content/reasons/off-label.md:3: file is not valid UTF-8 (byte 0xe9" in result.output
+    assert (
+        "content/reasons/step-therapy.md: file is 1,048,577 bytes, over the 1,048,576-byte limit"
+        in result.output
+    )
