@@ -105,9 +105,15 @@ def measure(command: list[str], cwd: Path = ROOT) -> Sample:
 
 
 def build(site: Path, *extra: str) -> Sample:
-    sample = measure([PYTHON, str(ROOT / "build.py"), "--root", str(site), "build", "--json", *extra])
-    print(f"  build {' '.join(extra)}: {sample.seconds:.1f} s, rendered {sample.report.get('rendered')}, "
-          f"peak RSS {sample.peak_rss_mb:.0f} MB", file=sys.stderr, flush=True)
+    sample = measure(
+        [PYTHON, str(ROOT / "build.py"), "--root", str(site), "build", "--json", *extra]
+    )
+    print(
+        f"  build {' '.join(extra)}: {sample.seconds:.1f} s, rendered {sample.report.get('rendered')}, "
+        f"peak RSS {sample.peak_rss_mb:.0f} MB",
+        file=sys.stderr,
+        flush=True,
+    )
     return sample
 
 
@@ -129,7 +135,9 @@ def edit_drug(site: Path, suffix: str, target: str | None = None) -> str:
     if target is None:
         names = re.findall(r"^  name: (.+)$", text, re.M)
         target = names[len(names) // 2]
-    path.write_text(text.replace(f"  name: {target}\n", f"  name: {target} {suffix}\n", 1), encoding="utf-8")
+    path.write_text(
+        text.replace(f"  name: {target}\n", f"  name: {target} {suffix}\n", 1), encoding="utf-8"
+    )
     return f"{target} {suffix}"
 
 

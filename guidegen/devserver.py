@@ -14,9 +14,12 @@ from __future__ import annotations
 
 import html
 import mimetypes
+import multiprocessing
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +50,7 @@ class Preview:
         self.errors: list[SiteError] = []
         self.generation = 0
         self._lock = threading.Lock()
+        self._checker: BaseProcess | None = None
         self.reload()
 
     def reload(self) -> None:
@@ -54,6 +58,8 @@ class Preview:
         with self._lock:
             self.generation += 1
             generation = self.generation
+            if self._checker is not None:
+                self._checker.kill()  # stale: let the reload have the CPU
         try:
             site = load_site(self.root, lazy=True)
         except (BuildFailed, SiteError) as failure:
@@ -64,11 +70,28 @@ class Preview:
         threading.Thread(target=self._check_everything, args=(generation,), daemon=True).start()
 
     def _check_everything(self, generation: int) -> None:
+        """The full check, in a process of its own so that it neither slows the pages
+        being served nor the next reload (which stops a check it has made stale)."""
+        spawn = multiprocessing.get_context("spawn")
+        receive, send = spawn.Pipe(duplex=False)
+        process = spawn.Process(target=_full_check, args=(self.root, send), daemon=True)
+        with self._lock:
+            if generation != self.generation:
+                return
+            if self._checker is not None:
+                self._checker.kill()
+            self._checker = process
+            process.start()
+        send.close()
         try:
-            load_site(self.root)
-        except (BuildFailed, SiteError) as failure:
-            if self._fail(generation, failure):
-                self.notify()
+            failure: BuildFailed | SiteError | None = receive.recv()
+        except EOFError:  # stopped: a newer reload has started
+            return
+        finally:
+            receive.close()
+            process.join()
+        if failure is not None and self._fail(generation, failure):
+            self.notify()
 
     def _fail(self, generation: int, failure: BuildFailed | SiteError) -> bool:
         errors = failure.errors if isinstance(failure, BuildFailed) else [failure]
@@ -157,6 +180,17 @@ class Preview:
             ],
         )
         return [body]
+
+
+def _full_check(root: Path, send: Connection) -> None:
+    """In a child process: load and check everything as a build does; send the failure."""
+    try:
+        load_site(root)
+        send.send(None)
+    except (BuildFailed, SiteError) as failure:
+        send.send(failure)
+    except BrokenPipeError:  # pragma: no cover - the server has gone
+        pass
 
 
 def _content_type(path: str) -> str:

@@ -224,5 +224,14 @@ def test_starts_at_once_on_a_large_matrix(tmp_path: Path) -> None:
         first_answer = time.perf_counter() - big.started
         assert status == 200 and b"denied for failing step therapy" in body
         assert first_answer < 2.0, f"first page after {first_answer:.2f} s"
+        # a save while the full check of the start is still running reloads within the bound
+        drugs_file = tmp_path / "big/data/drugs.yaml"
+        name = re.findall(r"^  name: (.+)$", drugs_file.read_text(), re.M)[1]
+        latency = reload_after(
+            big.port, lambda: edit(drugs_file, f"  name: {name}\n", f"  name: {name} Edited\n")
+        )
+        assert latency < RELOAD_BOUND, f"reload message after {latency:.2f} s"
+        status, body = fetch(big.port, f"/{payers[-1]}/{drugs[1]}/step-therapy/")
+        assert status == 200 and f"{name} Edited".encode() in body
     finally:
         big.stop()
