@@ -182,6 +182,7 @@ def run_size(
     full = build(site, "--clean", *jobs_args)
     row.update(
         full_s=full.seconds,
+        full_first_s=full.seconds,
         full_rss_mb=full.peak_rss_mb,
         full_pss_mb=full.peak_pss_mb,
         pages=full.report.get("written"),
@@ -218,6 +219,12 @@ def run_size(
             floor_2_s=numbers["two_writers"],
             floor_s=numbers["floor"],
         )
+        # the disk's speed drifts over a run: time a second full build right after the
+        # floor, and compare the better of the two with the better of the floor's two
+        remove(out)
+        settle()
+        again = build(site, "--clean", *jobs_args)
+        row.update(full_again_s=again.seconds, full_s=min(full.seconds, again.seconds))
     if with_hugo and (binary := hugo_binary()):
         from hugo_site import write_hugo_site
 
@@ -258,13 +265,16 @@ def table(rows: list[dict[str, object]], jobs: int) -> str:
         ),
         ("files written by a full build", lambda r: f(r.get("pages"))),
         ("output size (MB)", lambda r: f(int(r["out_bytes"]) / 1e6)),  # type: ignore[arg-type]
-        ("full build, empty folder (s)", lambda r: f(r["full_s"])),
+        (
+            "full build, empty folder (s): first / after the floor",
+            lambda r: f"{f(r.get('full_first_s', r['full_s']))} / {f(r.get('full_again_s'))}",
+        ),
         (
             "I/O floor: 1 writer / 2 writers (s)",
             lambda r: f"{f(r.get('floor_1_s'))} / {f(r.get('floor_2_s'))}",
         ),
         (
-            "full build / I/O floor",
+            "better full build / better I/O floor",
             lambda r: f(r["full_s"] / r["floor_s"], 2) if r.get("floor_s") else "-",
         ),  # type: ignore[operator]
         ("Hugo 0.168, same pages (s)", lambda r: f(r.get("hugo_s"))),
