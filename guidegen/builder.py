@@ -111,22 +111,43 @@ def fingerprint(*parts: object) -> str:
     return digest.hexdigest()
 
 
-def plan(payers: list[str], drugs: list[str], shard: tuple[int, int] = (1, 1)) -> list[Unit]:
+@dataclass(frozen=True)
+class Plan:
     """The units of a build (or of one shard of it), in the order they are processed.
 
     Guide units run drug by drug, so a drug's write-ups stay warm in a worker's cache.
     Shard K of N takes the payers whose index is K-1 modulo N; shard 1 also builds the
-    site-wide files. Unit keys use slugs, so they survive reordering the data files."""
-    index, count = shard
-    mine = [p for p in range(len(payers)) if p % count == index - 1]
-    units = [Unit("site", "site")] if index == 1 else []
-    units += [Unit("payer", f"payer/{payers[p]}", payer=p) for p in mine]
-    units += [
-        Unit("guides", f"guides/{payers[p]}/{drugs[d]}", payer=p, drug=d)
-        for d in range(len(drugs))
-        for p in mine
-    ]
-    return units
+    site-wide files. Unit keys use slugs, so they survive reordering the data files.
+    Units are made as they are needed: a list of them would grow with the number of
+    pages, in the parent and in every worker forked from it."""
+
+    payers: tuple[str, ...]
+    drugs: tuple[str, ...]
+    shard: tuple[int, int] = (1, 1)
+
+    @property
+    def mine(self) -> range:
+        index, count = self.shard
+        return range(index - 1, len(self.payers), count)
+
+    def __len__(self) -> int:
+        return int(self.shard[0] == 1) + len(self.mine) * (1 + len(self.drugs))
+
+    def __iter__(self) -> Iterator[Unit]:
+        if self.shard[0] == 1:
+            yield Unit("site", "site")
+        for p in self.mine:
+            yield Unit("payer", f"payer/{self.payers[p]}", payer=p)
+        for d, drug in enumerate(self.drugs):
+            for p in self.mine:
+                yield Unit("guides", f"guides/{self.payers[p]}/{drug}", payer=p, drug=d)
+
+    def unit_keys(self) -> Iterator[str]:
+        return (unit.key for unit in self)
+
+
+def plan(payers: list[str], drugs: list[str], shard: tuple[int, int] = (1, 1)) -> Plan:
+    return Plan(tuple(payers), tuple(drugs), shard)
 
 
 class Producer:
@@ -213,7 +234,7 @@ def _run_batch(units: list[Unit]) -> UnitResult:
 def run_units(
     producer: Producer,
     workspace: Workspace,
-    units: list[Unit],
+    units: Plan,
     incremental: bool,
     jobs: int,
     on_result: Callable[[UnitResult], None],
@@ -237,10 +258,18 @@ def run_units(
         _STATE = None
 
 
-def _batches(units: list[Unit], jobs: int) -> list[list[Unit]]:
-    """Small enough batches to balance the workers, large enough to keep overhead low."""
+def _batches(units: Plan, jobs: int) -> Iterator[list[Unit]]:
+    """Small enough batches to balance the workers, large enough to keep overhead low;
+    made as the pool takes them."""
     size = max(1, min(64, len(units) // (jobs * 16) or 1))
-    return [units[i : i + size] for i in range(0, len(units), size)]
+    batch: list[Unit] = []
+    for unit in units:
+        batch.append(unit)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 def default_jobs() -> int:

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .builder import Unit, UnitResult, Warnings, default_jobs, plan, run_units
+from .builder import Plan, UnitResult, Warnings, default_jobs, plan, run_units
 from .errors import BuildFailed, ErrorCollector, SiteError, SourceLocation
 from .inputs import inputs_digest
 from .manifest import Manifest
@@ -198,10 +198,10 @@ def _content_warnings(site: LoadedSite, warnings: Warnings) -> None:
 
 
 def _remove_units_gone(
-    workspace: Workspace, manifest: Manifest, units: list[Unit], report: BuildReport
+    workspace: Workspace, manifest: Manifest, units: Plan, report: BuildReport
 ) -> None:
     """Files of units the site no longer has (a payer or drug removed)."""
-    gone = manifest.units() - {unit.key for unit in units}
+    gone = manifest.units().difference(units.unit_keys())
     paths = manifest.paths_of_units(sorted(gone))
     for path in paths:
         workspace.remove(path)
