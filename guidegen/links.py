@@ -117,6 +117,8 @@ class LinkGraph:
         self._drugs_by_name = lru_cache(maxsize=65536)(self._drugs_by_name_uncached)
         self._classmates = lru_cache(maxsize=65536)(self._classmates_uncached)
         self._payer_ring = lru_cache(maxsize=65536)(self._payer_ring_uncached)
+        # asked for by every guide of a (payer, drug) unit in a row
+        self._reason_ring = lru_cache(maxsize=64)(self._reason_ring_uncached)
 
     # Rings -------------------------------------------------------------------------
     def _drugs_with_page(self, payer: int, reason: int) -> list[int]:
@@ -143,7 +145,7 @@ class LinkGraph:
         (thousands of rings of hundreds of payers in each worker at a million pages)."""
         return self._payer_ring(drug, reason) if self._skip else self._payer_ring(-1, -1)
 
-    def _reason_ring(self, payer: int, drug: int) -> Ring:
+    def _reason_ring_uncached(self, payer: int, drug: int) -> Ring:
         reasons = self.matrix.drug_reasons[drug]
         return Ring.of(r for r in reasons if self.matrix.exists(payer, drug, r))
 

@@ -16,7 +16,7 @@ from .builder import Output, Producer, Unit, content_hash, fingerprint
 from .hostfiles import check_host_limits, headers_file, redirect_rules
 from .hubs import HubPage
 from .inputs import code_digest
-from .links import LinkGroup, guide_link_text
+from .links import LinkGroup, guide_link_text, payer_drug_url
 from .matrix import Guide, output_path
 from .models import GuideKey
 from .pages import (
@@ -188,12 +188,12 @@ class SiteOutputs(Producer):
         if hub is None:
             return
         yield hub.url, None
+        record = site.data.payers[payer]
         for drug in range(len(site.data.drugs)):
-            sub = site.hubs.payer_drug_hub(payer, drug)
-            if sub is not None and sub.indexable:
-                yield sub.url, None
-            for key in site.matrix.keys_for(payer, drug):
-                guide = site.matrix.guide(key)
+            guides = [site.matrix.guide(key) for key in site.matrix.keys_for(payer, drug)]
+            if any(guide.indexable for guide in guides):  # as payer_drug_hub decides
+                yield payer_drug_url(record, site.data.drugs[drug]), None
+            for guide in guides:
                 if guide.indexable:
                     modified = guide.doc.front.updated or site.dates.get(guide.doc.path)
                     yield guide.url, modified.isoformat() if modified else None
