@@ -43,7 +43,9 @@ MAX_CONTENT_BYTES = 1024 * 1024
 
 @dataclass(frozen=True, eq=False)
 class ContentDoc:
-    """One write-up, checked. Its body is compiled when first rendered (see `body`)."""
+    """One write-up, checked. It keeps what fingerprints and hubs need; the body and the
+    front-matter templates are read and compiled when first rendered (see `body`), so a
+    site with thousands of write-ups does not hold them all in every build process."""
 
     path: str
     level: ContentLevel
@@ -54,11 +56,9 @@ class ContentDoc:
     digest: str
     words: int
     body_line: int
-    source: str = field(repr=False)
+    file: str = field(repr=False)  # where to read the body again
     plain: bool = field(default=True, repr=False)
     trust_html: bool = field(default=False, repr=False)
-    title: Any = field(default=None, repr=False)
-    description: Any = field(default=None, repr=False)
     front_lines: dict[str, int] = field(default_factory=dict, repr=False)
     uses: tuple[tuple[str, str], ...] = field(default=(), repr=False)
 
@@ -67,12 +67,26 @@ class ContentDoc:
         return tuple(getattr(names[root], attr, None) for root, attr in self.uses)
 
     @property
+    def source(self) -> str:
+        """The Markdown body, read again from its file (the same bytes that were checked)."""
+        return _body_of(self.file, self.path, self.digest)
+
+    @property
+    def title(self) -> Any:
+        """The front matter's title as a template (checked at load), or None."""
+        return None if self.front.title is None else _compiled_front(self.front.title)
+
+    @property
+    def description(self) -> Any:
+        return None if self.front.description is None else _compiled_front(self.front.description)
+
+    @property
     def body(self) -> Any:
         """The body as a template of HTML: Markdown converted once, Jinja tags kept.
 
         Compiled on first use in each process and kept in a small cache: a million-page
         site has thousands of write-ups, most of them used by a single page."""
-        return _compiled_body(self.path, self.digest, self.source, self.plain, self.trust_html)
+        return _compiled_body(self.file, self.path, self.digest, self.plain, self.trust_html)
 
     def check_template(self) -> Any:
         """The raw body as a sandboxed template, for line-accurate checks (not cached)."""
@@ -85,11 +99,31 @@ def _environments() -> tuple[Any, Any, Any]:
     return fast_environment(), content_environment(), new_markdown()
 
 
+def _text_digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:24]
+
+
+def _body_of(file: str, rel: str, digest: str) -> str:
+    text = read_source(Path(file), rel, MAX_CONTENT_BYTES)
+    if _text_digest(text) != digest:
+        raise SiteError(
+            "the write-up changed while the site was being built",
+            SourceLocation(rel),
+            "build again",
+        )
+    return _split_front_matter(text)[1]
+
+
 @lru_cache(maxsize=256)
-def _compiled_body(path: str, digest: str, source: str, plain: bool, trust_html: bool) -> Any:
+def _compiled_body(file: str, rel: str, digest: str, plain: bool, trust_html: bool) -> Any:
     fast, sandboxed, md = _environments()
-    html = markdown_to_template_source(source, md, trust_html)
+    html = markdown_to_template_source(_body_of(file, rel, digest), md, trust_html)
     return (fast if plain else sandboxed).from_string(html)
+
+
+@lru_cache(maxsize=1024)
+def _compiled_front(source: str) -> Any:
+    return _environments()[1].from_string(source)
 
 
 def render_doc(doc: ContentDoc, names: dict[str, Any]) -> Markup:
@@ -267,13 +301,11 @@ class _Compiler:
             self.errors.add(message, SourceLocation(rel, first_line + line - 1), hint)
         return not problems
 
-    def template(self, rel: str, source: str, first_line: int) -> Any | None:
-        """A checked, compiled template of a small front-matter string (title, description)."""
+    def check_front(self, rel: str, source: str, first_line: int) -> None:
+        """Check a small front-matter template (title, description) and note its names."""
         tree = self.parse(rel, source, first_line)
-        if tree is None or not self.check_names(rel, tree, first_line):
-            return None
-        self.uses |= uses_of(tree)
-        return self.env.from_string(source)
+        if tree is not None and self.check_names(rel, tree, first_line):
+            self.uses |= uses_of(tree)
 
     def compile(self, path: Path) -> ContentDoc | None:
         rel = path.relative_to(self.root).as_posix()
@@ -315,11 +347,10 @@ class _Compiler:
         if not ok or front is None:
             return None
         matter, lines = front
-        title = description = None
         if matter.title is not None:
-            title = self.template(rel, matter.title, lines["title"])
+            self.check_front(rel, matter.title, lines["title"])
         if matter.description is not None:
-            description = self.template(rel, matter.description, lines["description"])
+            self.check_front(rel, matter.description, lines["description"])
         return ContentDoc(
             path=rel,
             level=level,
@@ -327,14 +358,12 @@ class _Compiler:
             drug=drug,
             payer=payer,
             front=matter,
-            digest=hashlib.sha256(text.encode("utf-8")).hexdigest()[:24],
+            digest=_text_digest(text),
             words=len(_WORD_RE.findall(_TAG_OR_MARK_RE.sub(" ", body))),
             body_line=body_line,
-            source=body,
+            file=str(path),
             plain=is_plain(tree),
             trust_html=self.data.site.trust_raw_html if self.data is not None else False,
-            title=title,
-            description=description,
             front_lines=lines,
             uses=tuple(sorted(self.uses)),
         )

@@ -117,3 +117,20 @@ def test_plain_write_ups_skip_the_sandbox_and_others_keep_it(mini_site: Path) ->
     _, content = load(mini_site)
     guarded = content.find("acme", "alphamab", "step-therapy")
     assert isinstance(guarded.body.environment, SandboxedEnvironment)
+
+
+def test_bodies_are_read_again_when_rendered_and_must_be_what_was_checked(
+    mini_site: Path,
+) -> None:
+    """Write-ups keep no body in memory; the bytes read to render are the ones checked."""
+    from guidegen.errors import SiteError
+
+    _, content = load(mini_site)
+    doc = content.find("acme", "alphamab", "step-therapy")
+    assert doc is not None and "source" not in vars(doc)
+    assert doc.source.strip() and doc.source in (mini_site / doc.path).read_text()
+    (mini_site / doc.path).write_text(
+        (mini_site / doc.path).read_text() + "\nAdded later.\n", encoding="utf-8"
+    )
+    with pytest.raises(SiteError, match="changed while the site was being built"):
+        _ = doc.body
