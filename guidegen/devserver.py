@@ -76,10 +76,8 @@ class Preview:
         receive, send = spawn.Pipe(duplex=False)
         process = spawn.Process(target=_full_check, args=(self.root, send), daemon=True)
         with self._lock:
-            if generation != self.generation:
+            if generation != self.generation:  # reload() has stopped the checks before it
                 return
-            if self._checker is not None:
-                self._checker.kill()
             self._checker = process
             process.start()
         send.close()

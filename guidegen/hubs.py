@@ -6,11 +6,11 @@ Produces no HTML.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from .links import LinkGroup, drug_url, payer_drug_url, payer_url, reason_url
-from .matrix import Matrix
+from .matrix import Guide, Matrix
 from .models import (
     Drug,
     DrugFacts,
@@ -49,6 +49,11 @@ def _drug_shown(drug: Drug, details: bool) -> DrugFacts:
 
 def _drug_link(drug: Drug, url: str) -> Link:
     return Link(url, drug.full_name, drug.drug_class or "")
+
+
+def lists_indexable(guides: Iterable[Guide]) -> bool:
+    """Whether a payer+drug hub is indexable: when a guide it lists is (thin hubs stay out)."""
+    return any(guide.indexable for guide in guides)
 
 
 class Hubs:
@@ -167,7 +172,7 @@ class Hubs:
             f"{d.name} denied by {p.name}: appeal guides",
             crumbs,
             (LinkGroup(f"Why {p.short_name} denied {d.name}", links),),
-            indexable=any(g.indexable for g in guides),
+            indexable=lists_indexable(guides),
             payer=payer_facts(p),
             drug=_drug_shown(d, details=False),
         )

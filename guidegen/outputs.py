@@ -14,7 +14,7 @@ from collections.abc import Iterator
 
 from .builder import Output, Producer, Unit, content_hash, fingerprint
 from .hostfiles import check_host_limits, headers_file, redirect_rules
-from .hubs import HubPage
+from .hubs import HubPage, lists_indexable
 from .inputs import code_digest
 from .links import LinkGroup, guide_link_text, payer_drug_url
 from .matrix import Guide, output_path
@@ -191,7 +191,7 @@ class SiteOutputs(Producer):
         record = site.data.payers[payer]
         for drug in range(len(site.data.drugs)):
             guides = [site.matrix.guide(key) for key in site.matrix.keys_for(payer, drug)]
-            if any(guide.indexable for guide in guides):  # as payer_drug_hub decides
+            if lists_indexable(guides):  # the payer+drug hub, as Hubs decides
                 yield payer_drug_url(record, site.data.drugs[drug]), None
             for guide in guides:
                 if guide.indexable:
