@@ -2,9 +2,10 @@
 
 Loads every file of a built output into memory first (not timed), then writes them into
 an empty folder, creating the same folders, with one writer process and with two; the
-better time is the floor a generator is compared with.
+better time is the floor a generator is compared with. Nothing is deleted between the two
+(see `settle`): both folders are removed at the end.
 
-    python bench/iofloor.py OUTPUT_DIR SCRATCH_DIR
+    python bench/iofloor.py OUTPUT_DIR SCRATCH_DIR [SETTLE_SECONDS]
 """
 
 from __future__ import annotations
@@ -51,16 +52,22 @@ def _child(args: tuple[str, int, int]) -> None:
     write_range(*args)
 
 
-def settle() -> None:
-    """Let the disk catch up (dirty pages written, deletions trimmed) before timing."""
+def settle(seconds: float) -> None:
+    """Wait out recent deletions before timing.
+
+    ext4 without a journal (this machine's root file system) will not reuse an inode freed
+    in the last 60 seconds (6 minutes while its inode-table block is still dirty), and
+    finding a free inode then scans past every recently freed one: after deleting a built
+    site, creating files costs up to 1 ms each instead of ~30 µs for a minute or more.
+    `sync` cleans the blocks; the wait ages the deletions out."""
     os.sync()
-    time.sleep(2)
+    time.sleep(seconds)
     os.sync()
 
 
-def timed_write(target: Path, writers: int) -> float:
+def timed_write(target: Path, writers: int, settle_seconds: float) -> float:
     target.mkdir(parents=True)
-    settle()
+    settle(settle_seconds)
     started = time.perf_counter()
     if writers == 1:
         write_range(str(target), 0, len(FILES))
@@ -70,15 +77,18 @@ def timed_write(target: Path, writers: int) -> float:
         context = multiprocessing.get_context("fork")
         with context.Pool(writers) as pool:
             pool.map(_child, [(str(target), bounds[i], bounds[i + 1]) for i in range(writers)])
-    elapsed = time.perf_counter() - started
-    shutil.rmtree(target)
-    return elapsed
+    return time.perf_counter() - started
 
 
-def main(output: Path, scratch: Path) -> dict[str, float]:
+def main(output: Path, scratch: Path, settle_seconds: float = 2) -> dict[str, float]:
     size = load(output)
-    one = timed_write(scratch, 1)
-    two = timed_write(scratch, 2)
+    targets = [scratch.with_name(f"{scratch.name}-{n}") for n in (1, 2)]
+    try:
+        one = timed_write(targets[0], 1, settle_seconds)
+        two = timed_write(targets[1], 2, settle_seconds)
+    finally:
+        for target in targets:
+            shutil.rmtree(target, ignore_errors=True)
     return {
         "files": len(FILES),
         "bytes": size,
@@ -89,4 +99,5 @@ def main(output: Path, scratch: Path) -> dict[str, float]:
 
 
 if __name__ == "__main__":
-    print(json.dumps(main(Path(sys.argv[1]), Path(sys.argv[2]))))
+    wait = float(sys.argv[3]) if len(sys.argv) > 3 else 2
+    print(json.dumps(main(Path(sys.argv[1]), Path(sys.argv[2]), wait)))

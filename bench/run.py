@@ -148,9 +148,17 @@ def edit_template(site: Path, name: str) -> None:
     )
 
 
-def settle(seconds: float = 10) -> None:
-    """Let the disk catch up before a timed run: on this kind of machine, deleting many
-    files (with discard) slows the metadata operations that follow for a while."""
+SETTLE_S = 65.0
+
+
+def settle(seconds: float = SETTLE_S) -> None:
+    """Let the file system forget recent deletions before a timed run.
+
+    On ext4 without a journal (this machine's root file system), an inode freed less than
+    60 seconds ago (6 minutes while its inode-table block is dirty) is not reused, and
+    looking for a free one scans past all of them: for a minute after a built site is
+    deleted, creating a file costs up to 1 ms instead of ~30 µs. `sync` makes the blocks
+    clean; the wait ages the deletions out, so every timed run starts from the same state."""
     subprocess.run(["sync"], check=True)
     time.sleep(seconds)
     subprocess.run(["sync"], check=True)
@@ -212,7 +220,15 @@ def run_size(
         peak_pss_mb=max(full.peak_pss_mb, drug.peak_pss_mb, guide.peak_pss_mb),
     )
     if with_floor:
-        floor = measure([PYTHON, str(BENCH / "iofloor.py"), str(out), str(WORK / f"floor-{label}")])
+        floor = measure(
+            [
+                PYTHON,
+                str(BENCH / "iofloor.py"),
+                str(out),
+                str(WORK / f"floor-{label}"),
+                str(SETTLE_S),
+            ]
+        )
         numbers = floor.report
         row.update(
             floor_1_s=numbers["one_writer"],

@@ -20,6 +20,7 @@ import contextlib
 import ctypes
 import ctypes.util
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -31,6 +32,7 @@ from .errors import SiteError
 from .manifest import MANIFEST_DIR, Manifest, manifest_path
 
 MARKER = ".guidegen-output"
+_UNNORMAL = re.compile(r"/\.{0,2}/")  # an empty, "." or ".." segment
 _RENAME_EXCHANGE = 2
 _AT_FDCWD = -100
 
@@ -70,6 +72,8 @@ def safe_relpath(rel: str) -> str:
     """A normalised relative POSIX path inside the output folder, or ValueError."""
     if not rel or "\x00" in rel or "\\" in rel:
         raise ValueError(f"unsafe output path {rel!r}")
+    if rel[0] != "/" and rel[-1] != "/" and not _UNNORMAL.search(f"/{rel}/"):
+        return rel  # already normal: the common case, without making a path object
     path = PurePosixPath(rel)
     if not path.parts or path.is_absolute() or ".." in path.parts:
         raise ValueError(f"unsafe output path {rel!r}")
@@ -110,6 +114,18 @@ def remove_tree_later(path: Path) -> None:
     )
 
 
+def _make_folder(path: str) -> None:
+    """`os.makedirs(path, exist_ok=True)`, one system call when the parent exists (as it
+    usually does: units write folder by folder)."""
+    try:
+        os.mkdir(path)
+    except FileNotFoundError:
+        os.makedirs(path, exist_ok=True)
+    except FileExistsError:
+        if not os.path.isdir(path):
+            raise
+
+
 class Workspace:
     """The generation a build writes into; only `Generations.commit` makes it live."""
 
@@ -126,7 +142,7 @@ class Workspace:
         rel = safe_relpath(rel)
         parent, _, _ = rel.rpartition("/")
         if parent and parent not in self._dirs:
-            os.makedirs(self.path / parent, exist_ok=True)
+            _make_folder(os.path.join(self.path, parent))
             if len(self._dirs) > 4096:
                 self._dirs.clear()
             self._dirs.add(parent)
