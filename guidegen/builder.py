@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from .errors import SiteError
-from .manifest import FileRow, Manifest, manifest_path
+from .manifest import FileRow, Manifest, decode_warnings, encode_warnings, manifest_path
 from .writer import Workspace
 
 
@@ -43,7 +43,9 @@ class Output:
     lastmod: str | None = None
     sitemap: str | None = None
     guide: bool = False
-    warnings: tuple[tuple[str, str], ...] = ()  # (kind, message): see Warnings
+    # (kind, message) pairs, see Warnings: worked out only for pages that are rendered;
+    # an unchanged page reports the ones its manifest row recorded
+    warnings: Callable[[], tuple[tuple[str, str], ...]] = lambda: ()
 
 
 @dataclass
@@ -183,13 +185,16 @@ def run_unit(unit: Unit) -> UnitResult:
         for output in state.producer.outputs(unit):
             if output.guide:
                 result.guides += 1
-            for kind, message in output.warnings:
-                result.warnings.add(kind, message)
             old = previous.pop(output.path, None)
-            row_of = _row_factory(output, key)
             if old is not None and old.fingerprint == output.fingerprint and old.unit == key:
                 result.unchanged += 1
+                for kind, message in decode_warnings(old.warnings):
+                    result.warnings.add(kind, message)
                 continue
+            found = output.warnings()
+            for kind, message in found:
+                result.warnings.add(kind, message)
+            row_of = _row_factory(output, key, encode_warnings(found))
             data = output.make()
             result.rendered += 1
             digest = content_hash(data)
@@ -207,7 +212,7 @@ def run_unit(unit: Unit) -> UnitResult:
     return result
 
 
-def _row_factory(output: Output, unit: str) -> Callable[[str], FileRow]:
+def _row_factory(output: Output, unit: str, warnings: str) -> Callable[[str], FileRow]:
     def make(digest: str) -> FileRow:
         return FileRow(
             output.path,
@@ -217,6 +222,7 @@ def _row_factory(output: Output, unit: str) -> Callable[[str], FileRow]:
             output.indexable,
             output.lastmod,
             output.sitemap,
+            warnings,
         )
 
     return make

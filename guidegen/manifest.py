@@ -2,7 +2,8 @@
 
 Each output file has a row: its path, the unit of work that produced it, the fingerprint
 of its inputs, the hash of its bytes, and, for pages, whether it is indexable and its
-lastmod (what the sitemaps are rebuilt from). The `meta` table holds the digest of all
+lastmod (what the sitemaps are rebuilt from) and the warnings it raised (reported again
+by builds that leave the page alone). The `meta` table holds the digest of all
 inputs of the build (a build whose inputs are unchanged does nothing) and whether the
 generation is complete. The manifest lives inside the generation it describes, so the
 files and the manifest are swapped in together. Renders nothing.
@@ -15,10 +16,11 @@ import sqlite3
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 MANIFEST_DIR = ".guidegen"
 MANIFEST_NAME = "manifest.sqlite"
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"  # a manifest of another version is not used
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS files (
@@ -28,7 +30,8 @@ CREATE TABLE IF NOT EXISTS files (
     hash TEXT NOT NULL,
     indexable INTEGER NOT NULL DEFAULT 0,
     lastmod TEXT,
-    sitemap TEXT
+    sitemap TEXT,
+    warnings TEXT NOT NULL DEFAULT ''
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS files_unit ON files (unit);
 CREATE INDEX IF NOT EXISTS files_sitemap ON files (sitemap, path) WHERE indexable = 1;
@@ -47,6 +50,21 @@ class FileRow:
     indexable: bool = False
     lastmod: str | None = None
     sitemap: str | None = None  # which sitemap group lists it (when indexable)
+    warnings: str = ""  # see encode_warnings
+
+
+def encode_warnings(found: tuple[tuple[str, str], ...]) -> str:
+    """(kind, message) pairs as one column value."""
+    return "\x1e".join(f"{kind}\x1f{message}" for kind, message in found)
+
+
+def decode_warnings(text: str) -> list[tuple[str, str]]:
+    pairs = (item.split("\x1f", 1) for item in text.split("\x1e") if item)
+    return [(kind, message) for kind, message in pairs]
+
+
+def _row(r: tuple[Any, ...]) -> FileRow:
+    return FileRow(r[0], r[1], r[2], r[3], bool(r[4]), r[5], r[6], r[7])
 
 
 def manifest_path(generation: Path) -> Path:
@@ -91,27 +109,36 @@ class Manifest:
     # rows ------------------------------------------------------------------------
     def unit_rows(self, unit: str) -> dict[str, FileRow]:
         rows = self.db.execute(
-            "SELECT path, unit, fingerprint, hash, indexable, lastmod, sitemap FROM files "
+            "SELECT path, unit, fingerprint, hash, indexable, lastmod, sitemap, warnings FROM files "
             "WHERE unit = ?",
             (unit,),
         )
-        return {r[0]: FileRow(r[0], r[1], r[2], r[3], bool(r[4]), r[5], r[6]) for r in rows}
+        return {r[0]: _row(r) for r in rows}
 
     def row(self, path: str) -> FileRow | None:
         r = self.db.execute(
-            "SELECT path, unit, fingerprint, hash, indexable, lastmod, sitemap FROM files "
+            "SELECT path, unit, fingerprint, hash, indexable, lastmod, sitemap, warnings FROM files "
             "WHERE path = ?",
             (path,),
         ).fetchone()
-        return None if r is None else FileRow(r[0], r[1], r[2], r[3], bool(r[4]), r[5], r[6])
+        return None if r is None else _row(r)
 
     def upsert(self, rows: Iterable[FileRow]) -> None:
         self.db.executemany(
             "INSERT OR REPLACE INTO files "
-            "(path, unit, fingerprint, hash, indexable, lastmod, sitemap) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "(path, unit, fingerprint, hash, indexable, lastmod, sitemap, warnings) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (
-                (r.path, r.unit, r.fingerprint, r.hash, int(r.indexable), r.lastmod, r.sitemap)
+                (
+                    r.path,
+                    r.unit,
+                    r.fingerprint,
+                    r.hash,
+                    int(r.indexable),
+                    r.lastmod,
+                    r.sitemap,
+                    r.warnings,
+                )
                 for r in rows
             ),
         )

@@ -101,7 +101,7 @@ class SiteOutputs(Producer):
             lastmod,
             group,
             True,
-            self.guide_warnings(guide, names),
+            lambda: self.guide_warnings(guide, names),
         )
 
     def guide_warnings(self, guide: Guide, names: dict[str, object]) -> tuple[tuple[str, str], ...]:

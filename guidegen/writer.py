@@ -29,7 +29,7 @@ from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 
 from .errors import SiteError
-from .manifest import MANIFEST_DIR, Manifest, manifest_path
+from .manifest import MANIFEST_DIR, SCHEMA_VERSION, Manifest, manifest_path
 
 MARKER = ".guidegen-output"
 _UNNORMAL = re.compile(r"/\.{0,2}/")  # an empty, "." or ".." segment
@@ -235,6 +235,7 @@ class Generations:
         `manifest` is the workspace's open manifest; it is completed and closed here."""
         workspace.write(MARKER, f"built by guidegen; {build_id}\n".encode())
         manifest.put("build_id", build_id)
+        manifest.put("schema", SCHEMA_VERSION)
         manifest.put("complete", "1")
         manifest.settle()
         if not self.out.exists():
@@ -297,14 +298,15 @@ def _valid_manifest_flag(folder: Path) -> bool:
 
 
 def _valid_manifest(folder: Path) -> Manifest | None:
-    """The manifest of a complete generation whose marker names the same build."""
+    """The manifest of a complete generation whose marker names the same build, written by
+    a generator with the same manifest layout."""
     path = manifest_path(folder)
     if not path.is_file() or not (folder / MARKER).is_file():
         return None
     try:
         manifest = Manifest(path, readonly=True)
         build_id = manifest.get("build_id")
-        complete = manifest.get("complete") == "1"
+        complete = manifest.get("complete") == "1" and manifest.get("schema") == SCHEMA_VERSION
     except Exception:  # noqa: BLE001 - a damaged manifest only means "rebuild"
         return None
     marker = (folder / MARKER).read_text(encoding="utf-8", errors="replace")
@@ -333,10 +335,19 @@ def _link_into(source_root: Path, target_root: Path, rel: str) -> None:
 
 
 def _clone(source: Path, target: Path) -> None:
-    """Make `target` a copy of `source` made of hard links (no file data is copied)."""
+    """Make `target` a copy of `source` made of hard links (no file data is copied): one
+    mkdir per folder and one link per file, parents first. The manifest is copied apart."""
     target.mkdir(parents=True)
-    for rel in _walk_files(source):
-        _link_into(source, target, rel)
+    for dirpath, dirnames, filenames in os.walk(source):
+        rel = os.path.relpath(dirpath, source)
+        if rel == ".":
+            dirnames[:] = [d for d in dirnames if d != MANIFEST_DIR]
+            into = str(target)
+        else:
+            into = os.path.join(target, rel)
+            os.mkdir(into)
+        for name in filenames:
+            os.link(os.path.join(dirpath, name), os.path.join(into, name))
 
 
 def _sync(spare_dir: Path, spare: Manifest, active_dir: Path, active: Manifest) -> None:

@@ -48,23 +48,46 @@ def test_check_writes_nothing(mini_site: Path) -> None:
     assert not (mini_site / "output").exists()
 
 
-def test_warnings_are_collapsed_and_strict_fails_on_them(mini_site: Path) -> None:
+def build_with_long_titles(site: Path) -> tuple[str, list[str]]:
+    """Build after giving a payer a name too long for its guides' titles: the output and
+    its title-length warning (one line for them all)."""
     edit(
-        mini_site / "data/payers.yaml",
+        site / "data/payers.yaml",
         "  name: Bluebird Plans",
         "  name: Bluebird Regional Preferred Provider Health Plans",
     )
-    result = run(mini_site, "build")
+    result = run(site, "build")
     assert result.exit_code == 0
-    assert "warning: content/drugs/alphamab/off-label.md: only 7 words" in result.output
     long_titles = [line for line in result.output.splitlines() if "the title is" in line]
     assert len(long_titles) == 1 and "more like it)" in long_titles[0]
+    return result.output, long_titles
+
+
+def test_warnings_are_collapsed_and_strict_fails_on_them(mini_site: Path) -> None:
+    output, _ = build_with_long_titles(mini_site)
+    assert "warning: content/drugs/alphamab/off-label.md: only 7 words" in output
     before = (mini_site / "output/index.html").read_bytes()
     edit(mini_site / "data/site.yaml", "tagline: A small site for tests.", "tagline: A small site.")
     strict = run(mini_site, "build", "--strict")
     assert strict.exit_code == 1
     assert "error: warning: content/drugs/alphamab/off-label.md: only 7 words" in strict.output
     assert (mini_site / "output/index.html").read_bytes() == before  # untouched
+
+
+def test_pages_left_alone_still_report_their_warnings(mini_site: Path) -> None:
+    _, long_titles = build_with_long_titles(mini_site)
+    # only the alphamab off-label guides change: the long-titled Bluebird guides of the other
+    # drugs are not rendered again, and their warnings come from the manifest
+    edit(
+        mini_site / "content/drugs/alphamab/off-label.md",
+        "A drug-level write-up",
+        "A short drug-level write-up",
+    )
+    second = run(mini_site, "build")
+    assert second.exit_code == 0
+    assert re.search(r": [1-9] pages rendered, [1-9][0-9]* unchanged", second.output)
+    again = [line for line in second.output.splitlines() if "the title is" in line]
+    assert again == long_titles
 
 
 def test_quiet_prints_nothing(mini_site: Path) -> None:

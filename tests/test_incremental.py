@@ -4,6 +4,7 @@ and an incremental build renders exactly the pages whose bytes change."""
 from __future__ import annotations
 
 import hashlib
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -128,6 +129,20 @@ def test_clean_rebuild_renders_everything(mini_site: Path) -> None:
     first = incremental(mini_site, out)
     report = build_site(mini_site, out, BuildOptions(clean=True))
     assert report.rendered == first.rendered and report.unchanged == 0
+
+
+def test_a_manifest_of_another_layout_means_a_full_build(mini_site: Path) -> None:
+    out = mini_site / "output"
+    first = incremental(mini_site, out)
+    db = sqlite3.connect(out / MANIFEST_DIR / "manifest.sqlite")
+    db.execute("UPDATE meta SET value = '1' WHERE key = 'schema'")
+    db.execute("ALTER TABLE files DROP COLUMN warnings")  # as an older generator wrote it
+    db.commit()
+    db.close()
+    edit(mini_site / "content/drugs/alphamab/off-label.md", "A drug-level", "An edited one")
+    report = incremental(mini_site, out)
+    assert report.rendered == first.rendered and report.unchanged == 0
+    assert site_files(out) == clean_build(mini_site, mini_site.parent / "clean")
 
 
 def test_edit_of_one_drug_in_the_sample_site(sample_copy: Path, tmp_path: Path) -> None:
