@@ -63,6 +63,9 @@ def decode_warnings(text: str) -> list[tuple[str, str]]:
     return [(kind, message) for kind, message in pairs]
 
 
+_COLUMNS = "path, unit, fingerprint, hash, indexable, lastmod, sitemap, warnings"  # as FileRow
+
+
 def _row(r: tuple[Any, ...]) -> FileRow:
     return FileRow(r[0], r[1], r[2], r[3], bool(r[4]), r[5], r[6], r[7])
 
@@ -109,25 +112,21 @@ class Manifest:
     # rows ------------------------------------------------------------------------
     def unit_rows(self, unit: str) -> dict[str, FileRow]:
         rows = self.db.execute(
-            "SELECT path, unit, fingerprint, hash, indexable, lastmod, sitemap, warnings FROM files "
-            "WHERE unit = ?",
+            f"SELECT {_COLUMNS} FROM files WHERE unit = ?",
             (unit,),
         )
         return {r[0]: _row(r) for r in rows}
 
     def row(self, path: str) -> FileRow | None:
         r = self.db.execute(
-            "SELECT path, unit, fingerprint, hash, indexable, lastmod, sitemap, warnings FROM files "
-            "WHERE path = ?",
+            f"SELECT {_COLUMNS} FROM files WHERE path = ?",
             (path,),
         ).fetchone()
         return None if r is None else _row(r)
 
     def upsert(self, rows: Iterable[FileRow]) -> None:
         self.db.executemany(
-            "INSERT OR REPLACE INTO files "
-            "(path, unit, fingerprint, hash, indexable, lastmod, sitemap, warnings) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            f"INSERT OR REPLACE INTO files ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 (
                     r.path,

@@ -316,12 +316,17 @@ def _valid_manifest(folder: Path) -> Manifest | None:
     return manifest
 
 
-def _walk_files(root: Path) -> Iterator[str]:
+def _walk_folders(root: Path) -> Iterator[tuple[str, list[str]]]:
+    """(folder relative to root, its file names), parents first, without the manifest's."""
     for dirpath, dirnames, filenames in os.walk(root):
         rel = os.path.relpath(dirpath, root)
-        if rel == MANIFEST_DIR or rel.startswith(MANIFEST_DIR + os.sep):
-            continue
-        dirnames[:] = [d for d in dirnames if not (rel == "." and d == MANIFEST_DIR)]
+        if rel == ".":
+            dirnames[:] = [d for d in dirnames if d != MANIFEST_DIR]
+        yield rel, filenames
+
+
+def _walk_files(root: Path) -> Iterator[str]:
+    for rel, filenames in _walk_folders(root):
         for name in filenames:
             yield name if rel == "." else f"{rel}/{name}"
 
@@ -338,16 +343,12 @@ def _clone(source: Path, target: Path) -> None:
     """Make `target` a copy of `source` made of hard links (no file data is copied): one
     mkdir per folder and one link per file, parents first. The manifest is copied apart."""
     target.mkdir(parents=True)
-    for dirpath, dirnames, filenames in os.walk(source):
-        rel = os.path.relpath(dirpath, source)
-        if rel == ".":
-            dirnames[:] = [d for d in dirnames if d != MANIFEST_DIR]
-            into = str(target)
-        else:
-            into = os.path.join(target, rel)
+    for rel, filenames in _walk_folders(source):
+        into = os.path.join(target, rel)
+        if rel != ".":
             os.mkdir(into)
         for name in filenames:
-            os.link(os.path.join(dirpath, name), os.path.join(into, name))
+            os.link(os.path.join(source, rel, name), os.path.join(into, name))
 
 
 def _sync(spare_dir: Path, spare: Manifest, active_dir: Path, active: Manifest) -> None:
