@@ -168,7 +168,9 @@ def build(
         click.echo(f"... {len(lines) - 10} more kinds of warning (--verbose lists them)", err=True)
     if verbose:
         click.echo(
-            f"{report.units:,} units of work, {options.jobs or 'one per core'} workers", err=True
+            f"{report.units:,} units of work ({report.skipped_units:,} left alone: nothing "
+            f"they depend on changed), {options.jobs or 'one per core'} workers",
+            err=True,
         )
     if report.up_to_date:
         click.echo(

@@ -3,10 +3,11 @@
 The site is cut into units: one per payer + drug (its guides and their hub), one per
 payer (its hub and its sitemap) and one for the site-wide pages. A unit renders a page
 only when the page's fingerprint differs from the manifest's, and writes it only when its
-bytes differ, so a rebuild costs time in proportion to what changed. Units run in forked
-worker processes (`--jobs`); each file is a pure function of its inputs, so the output is
-the same whatever the number of workers or shards. Nothing is held per page: a unit
-returns only the manifest rows it changed.
+bytes differ; a unit whose digest of inputs (dependencies.py) equals the manifest's is
+skipped without a look at its pages, so a rebuild costs time in proportion to what
+changed. Units run in forked worker processes (`--jobs`); each file is a pure function
+of its inputs, so the output is the same whatever the number of workers or shards.
+Nothing is held per page: a unit returns only the manifest rows it changed, and its own.
 """
 
 from __future__ import annotations
@@ -16,10 +17,23 @@ import multiprocessing
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from .errors import SiteError
-from .manifest import FileRow, Manifest, decode_warnings, encode_warnings, manifest_path
+from .manifest import (
+    FileRow,
+    Manifest,
+    UnitRow,
+    decode_warning_counts,
+    decode_warnings,
+    encode_warning_counts,
+    encode_warnings,
+    manifest_path,
+)
 from .writer import Workspace
+
+if TYPE_CHECKING:
+    from .dependencies import UnitDeps
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +66,8 @@ class Output:
 class UnitResult:
     rows: list[FileRow] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
+    units: list[UnitRow] = field(default_factory=list)
+    skipped: int = 0  # units left alone: their digest of inputs was unchanged
     rendered: int = 0
     written: int = 0
     unchanged: int = 0
@@ -63,6 +79,8 @@ class UnitResult:
     def add(self, other: UnitResult) -> None:
         self.rows += other.rows
         self.removed += other.removed
+        self.units += other.units
+        self.skipped += other.skipped
         self.rendered += other.rendered
         self.written += other.written
         self.unchanged += other.unchanged
@@ -155,7 +173,16 @@ def plan(payers: list[str], drugs: list[str], shard: tuple[int, int] = (1, 1)) -
 class Producer:
     """Turns units into outputs; implemented by `outputs.SiteOutputs`, which knows the site."""
 
-    def outputs(self, unit: Unit) -> Iterator[Output]:
+    def outputs(self, unit: Unit, deps: UnitDeps) -> Iterator[Output]:
+        """The unit's files; adds the records its pages link to into `deps`."""
+        raise NotImplementedError
+
+    def new_deps(self, encoded: str = "") -> UnitDeps:
+        """An empty record of what a unit links to, or one read back from the manifest."""
+        raise NotImplementedError
+
+    def unit_digest(self, unit: Unit, deps: UnitDeps) -> str | None:
+        """The digest of every input of the unit's files, or None when there is none."""
         raise NotImplementedError
 
 
@@ -176,13 +203,25 @@ def run_unit(unit: Unit) -> UnitResult:
     assert state is not None
     result = UnitResult()
     key = unit.key
+    producer = state.producer
     previous: dict[str, FileRow] = {}
     if state.incremental:
         if state.manifest is None:
             state.manifest = Manifest(manifest_path(state.workspace.path), readonly=True)
+        stored = state.manifest.unit(key)
+        if stored is not None and _unchanged(producer, unit, stored):
+            result.skipped = 1
+            result.unchanged = stored.files
+            result.guides = stored.guides
+            for kind, count, example in decode_warning_counts(stored.warnings):
+                result.warnings.add(kind, example, count)
+            return result
         previous = state.manifest.unit_rows(key)
+    deps = producer.new_deps()
+    files = 0
     try:
-        for output in state.producer.outputs(unit):
+        for output in producer.outputs(unit, deps):
+            files += 1
             if output.guide:
                 result.guides += 1
             old = previous.pop(output.path, None)
@@ -209,7 +248,18 @@ def run_unit(unit: Unit) -> UnitResult:
     for path in previous:
         state.workspace.remove(path)
         result.removed.append(path)
+    unit_digest = producer.unit_digest(unit, deps)
+    if unit_digest is not None:
+        warnings = encode_warning_counts(result.warnings.counts, result.warnings.examples)
+        result.units.append(
+            UnitRow(key, unit_digest, deps.encode(), files, result.guides, warnings)
+        )
     return result
+
+
+def _unchanged(producer: Producer, unit: Unit, stored: UnitRow) -> bool:
+    digest = producer.unit_digest(unit, producer.new_deps(stored.deps))
+    return digest is not None and digest == stored.digest
 
 
 def _row_factory(output: Output, unit: str, warnings: str) -> Callable[[str], FileRow]:

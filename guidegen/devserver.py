@@ -130,7 +130,9 @@ class Preview:
         }
         drug_slugs = {alias: i for i, d in enumerate(data.drugs) for alias in (d.slug, *d.aliases)}
         if len(parts) >= 2 and parts[0] in payer_slugs and parts[1] in drug_slugs:
-            yield from outputs.guides(payer_slugs[parts[0]], drug_slugs[parts[1]])
+            yield from outputs.guides(
+                payer_slugs[parts[0]], drug_slugs[parts[1]], outputs.new_deps()
+            )
         elif len(parts) == 1 and parts[0] in payer_slugs:
             yield from outputs.payer(payer_slugs[parts[0]])
         elif parts and parts[0] == "sitemaps" and len(parts) == 2 and parts[1].startswith("payer-"):

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from .links import LinkGroup, drug_url, payer_drug_url, payer_url, reason_url
-from .matrix import Guide, Matrix
+from .matrix import Matrix
 from .models import (
     Drug,
     DrugFacts,
@@ -51,9 +51,10 @@ def _drug_link(drug: Drug, url: str) -> Link:
     return Link(url, drug.full_name, drug.drug_class or "")
 
 
-def lists_indexable(guides: Iterable[Guide]) -> bool:
-    """Whether a payer+drug hub is indexable: when a guide it lists is (thin hubs stay out)."""
-    return any(guide.indexable for guide in guides)
+def lists_indexable(guides_indexable: Iterable[bool]) -> bool:
+    """Whether a payer+drug hub is indexable, from whether each guide it lists is: when one
+    of them is (thin hubs stay out)."""
+    return any(guides_indexable)
 
 
 class Hubs:
@@ -172,7 +173,7 @@ class Hubs:
             f"{d.name} denied by {p.name}: appeal guides",
             crumbs,
             (LinkGroup(f"Why {p.short_name} denied {d.name}", links),),
-            indexable=lists_indexable(guides),
+            indexable=lists_indexable(g.indexable for g in guides),
             payer=payer_facts(p),
             drug=_drug_shown(d, details=False),
         )

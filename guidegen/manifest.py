@@ -3,7 +3,10 @@
 Each output file has a row: its path, the unit of work that produced it, the fingerprint
 of its inputs, the hash of its bytes, and, for pages, whether it is indexable and its
 lastmod (what the sitemaps are rebuilt from) and the warnings it raised (reported again
-by builds that leave the page alone). The `meta` table holds the digest of all
+by builds that leave the page alone). The `units` table holds, per unit of work, the
+digest of everything its files depend on, the records its pages link to, and its counts
+and warnings, so that a rebuild can leave a whole unit alone without looking at its files
+(see dependencies.py). The `meta` table holds the digest of all
 inputs of the build (a build whose inputs are unchanged does nothing) and whether the
 generation is complete. The manifest lives inside the generation it describes, so the
 files and the manifest are swapped in together. Renders nothing.
@@ -20,7 +23,7 @@ from typing import Any
 
 MANIFEST_DIR = ".guidegen"
 MANIFEST_NAME = "manifest.sqlite"
-SCHEMA_VERSION = "2"  # a manifest of another version is not used
+SCHEMA_VERSION = "3"  # a manifest of another version is not used
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS files (
@@ -35,6 +38,14 @@ CREATE TABLE IF NOT EXISTS files (
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS files_unit ON files (unit);
 CREATE INDEX IF NOT EXISTS files_sitemap ON files (sitemap, path) WHERE indexable = 1;
+CREATE TABLE IF NOT EXISTS units (
+    unit TEXT PRIMARY KEY,
+    digest TEXT NOT NULL,
+    deps TEXT NOT NULL,
+    files INTEGER NOT NULL,
+    guides INTEGER NOT NULL,
+    warnings TEXT NOT NULL DEFAULT ''
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 """
 
@@ -51,6 +62,33 @@ class FileRow:
     lastmod: str | None = None
     sitemap: str | None = None  # which sitemap group lists it (when indexable)
     warnings: str = ""  # see encode_warnings
+
+
+@dataclass(frozen=True, slots=True)
+class UnitRow:
+    """One unit of work as the manifest records it (see dependencies.py)."""
+
+    unit: str
+    digest: str  # of every input its files depend on
+    deps: str  # the records its pages link to, encoded by dependencies.UnitDeps
+    files: int
+    guides: int
+    warnings: str = ""  # see encode_warning_counts
+
+
+def encode_warning_counts(counts: dict[str, int], examples: dict[str, str]) -> str:
+    """Warnings counted by kind, each with its first example, as one column value."""
+    return "\x1e".join(f"{kind}\x1f{counts[kind]}\x1f{examples[kind]}" for kind in sorted(counts))
+
+
+def decode_warning_counts(text: str) -> list[tuple[str, int, str]]:
+    """(kind, count, example) triples of `encode_warning_counts`."""
+    found = []
+    for item in text.split("\x1e"):
+        if item:
+            kind, count, example = item.split("\x1f", 2)
+            found.append((kind, int(count), example))
+    return found
 
 
 def encode_warnings(found: tuple[tuple[str, str], ...]) -> str:
@@ -145,8 +183,29 @@ class Manifest:
     def delete(self, paths: Iterable[str]) -> None:
         self.db.executemany("DELETE FROM files WHERE path = ?", ((p,) for p in paths))
 
+    # units -----------------------------------------------------------------------
+    def unit(self, unit: str) -> UnitRow | None:
+        r = self.db.execute(
+            "SELECT unit, digest, deps, files, guides, warnings FROM units WHERE unit = ?",
+            (unit,),
+        ).fetchone()
+        return None if r is None else UnitRow(r[0], r[1], r[2], int(r[3]), int(r[4]), r[5])
+
+    def upsert_units(self, rows: Iterable[UnitRow]) -> None:
+        self.db.executemany(
+            "INSERT OR REPLACE INTO units (unit, digest, deps, files, guides, warnings) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            ((r.unit, r.digest, r.deps, r.files, r.guides, r.warnings) for r in rows),
+        )
+
+    def forget_units(self, units: Iterable[str]) -> None:
+        """Drop the records of units, so that the next build looks at their files again."""
+        self.db.executemany("DELETE FROM units WHERE unit = ?", ((u,) for u in units))
+
     def units(self) -> builtins.set[str]:
-        return {str(r[0]) for r in self.db.execute("SELECT DISTINCT unit FROM files")}
+        """Every unit that has files or a record."""
+        rows = self.db.execute("SELECT DISTINCT unit FROM files UNION SELECT unit FROM units")
+        return {str(r[0]) for r in rows}
 
     def paths_of_units(self, units: Iterable[str]) -> list[str]:
         found: list[str] = []

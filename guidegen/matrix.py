@@ -91,14 +91,32 @@ class Matrix:
         """The guide for an existing combination."""
         d = self.data
         payer, drug, reason = d.payers[key.payer], d.drugs[key.drug], d.reasons[key.reason]
-        doc = self.content.find(payer.slug, drug.slug, reason.slug)
-        if doc is None:  # check_content guarantees every reason has a fallback
-            raise LookupError(f"no write-up for {payer.slug}/{drug.slug}/{reason.slug}")
-        thin = not self.content.has_specific(payer.slug, drug.slug, reason.slug)
-        indexable = not thin or self.policy is ThinPolicy.INDEX
+        doc, thin = self._write_up(payer.slug, drug.slug, reason.slug)
+        return Guide(key, payer, drug, reason, doc, thin, self._indexable(doc, thin))
+
+    def listing(self, key: GuideKey) -> tuple[bool, ContentDoc]:
+        """(indexable, write-up) of an existing combination, as `guide` decides them,
+        without making the guide: what sitemaps need of every page."""
+        d = self.data
+        doc, thin = self._write_up(
+            d.payers[key.payer].slug, d.drugs[key.drug].slug, d.reasons[key.reason].slug
+        )
+        return self._indexable(doc, thin), doc
+
+    def _write_up(self, payer: str, drug: str, reason: str) -> tuple[ContentDoc, bool]:
+        """The cascade's write-up for a combination, and whether it is only the fallback."""
+        content = self.content
+        rel = content.guides.get((payer, drug, reason)) or content.drugs.get((drug, reason))
+        thin = rel is None
+        rel = rel or content.reasons.get(reason)
+        if rel is None:  # check_content guarantees every reason has a fallback
+            raise LookupError(f"no write-up for {payer}/{drug}/{reason}")
+        return content.doc(rel), thin
+
+    def _indexable(self, doc: ContentDoc, thin: bool) -> bool:
         if doc.front.noindex is not None:
-            indexable = not doc.front.noindex
-        return Guide(key, payer, drug, reason, doc, thin, indexable)
+            return not doc.front.noindex
+        return not thin or self.policy is ThinPolicy.INDEX
 
     def all_keys(self) -> Iterator[GuideKey]:
         """Every existing combination, in build order."""

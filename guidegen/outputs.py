@@ -10,14 +10,17 @@ full one. Writes nothing itself.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 
 from .builder import Output, Producer, Unit, content_hash, fingerprint
+from .content import ContentDoc
+from .dependencies import Dependencies, UnitDeps
 from .hostfiles import check_host_limits, headers_file, redirect_rules
 from .hubs import HubPage, lists_indexable
 from .inputs import code_digest
 from .links import LinkGroup, guide_link_text, payer_drug_url
-from .matrix import Guide, output_path
+from .matrix import Guide, guide_url, output_path
 from .models import GuideKey
 from .pages import (
     DESCRIPTION_MAX,
@@ -58,23 +61,41 @@ class SiteOutputs(Producer):
         self.hub_base = fingerprint("hub", renderer.digest("hub.html"), *base)
         self.home_base = fingerprint("home", renderer.digest("home.html"), *base)
         self.page_base = fingerprint("404", renderer.digest("404.html"), *base)
+        self.dependencies = Dependencies(
+            site,
+            fingerprint(
+                self.guide_base,
+                self.hub_base,
+                renderer.digest("redirect.html"),
+                self.sitemap_limit,
+                self.host,
+            ),
+        )
 
-    def outputs(self, unit: Unit) -> Iterator[Output]:
+    def new_deps(self, encoded: str = "") -> UnitDeps:
+        return UnitDeps.decode(encoded)
+
+    def unit_digest(self, unit: Unit, deps: UnitDeps) -> str | None:
+        return self.dependencies.unit_digest(unit, deps)
+
+    def outputs(self, unit: Unit, deps: UnitDeps) -> Iterator[Output]:
         if unit.kind == "guides":
-            yield from self.guides(unit.payer, unit.drug)
+            yield from self.guides(unit.payer, unit.drug, deps)
         elif unit.kind == "payer":
             yield from self.payer(unit.payer)
         else:
             yield from self.site_wide()
 
     # pages -------------------------------------------------------------------------
-    def guide_output(self, key: GuideKey) -> Output:
+    def guide_output(self, key: GuideKey, deps: UnitDeps | None = None) -> Output:
         site = self.site
         guide = site.matrix.guide(key)
         related_keys = site.graph.related_keys(key)
+        if deps is not None:
+            deps.add(key.payer, key.drug, related_keys)
         doc = guide.doc
         names = page_names(guide.payer, guide.drug, guide.reason, self.settings)
-        modified = doc.front.updated or site.dates.get(doc.path)
+        modified = self.modified(doc)
         print_ = fingerprint(
             self.guide_base,
             site.facts.guide_digest(key),
@@ -144,12 +165,12 @@ class SiteOutputs(Producer):
 
         return Output(output_path(hub.url), print_, make, meta.indexable, None, group)
 
-    def guides(self, payer: int, drug: int) -> Iterator[Output]:
+    def guides(self, payer: int, drug: int, deps: UnitDeps) -> Iterator[Output]:
         site = self.site
         p, d = site.data.payers[payer], site.data.drugs[drug]
         moved = [(a, b) for a in (p.slug, *p.aliases) for b in (d.slug, *d.aliases)][1:]
         for key in site.matrix.keys_for(payer, drug):
-            output = self.guide_output(key)
+            output = self.guide_output(key, deps)
             yield output
             reason = site.data.reasons[key.reason]
             for old_payer, old_drug in moved:
@@ -188,15 +209,21 @@ class SiteOutputs(Producer):
         if hub is None:
             return
         yield hub.url, None
-        record = site.data.payers[payer]
-        for drug in range(len(site.data.drugs)):
-            guides = [site.matrix.guide(key) for key in site.matrix.keys_for(payer, drug)]
-            if lists_indexable(guides):  # the payer+drug hub, as Hubs decides
-                yield payer_drug_url(record, site.data.drugs[drug]), None
-            for guide in guides:
-                if guide.indexable:
-                    modified = guide.doc.front.updated or site.dates.get(guide.doc.path)
-                    yield guide.url, modified.isoformat() if modified else None
+        data, matrix = site.data, site.matrix
+        record = data.payers[payer]
+        for drug, d in enumerate(data.drugs):
+            listed = [(key, *matrix.listing(key)) for key in matrix.keys_for(payer, drug)]
+            if lists_indexable(indexable for _, indexable, _ in listed):  # the payer+drug hub
+                yield payer_drug_url(record, d), None
+            for key, indexable, doc in listed:
+                if indexable:
+                    modified = self.modified(doc)
+                    url = guide_url(record.slug, d.slug, data.reasons[key.reason].slug)
+                    yield url, modified.isoformat() if modified else None
+
+    def modified(self, doc: ContentDoc) -> dt.date | None:
+        """When a write-up last changed: its `updated` front matter, else its last commit."""
+        return doc.front.updated or self.site.dates.get(doc.path)
 
     def not_found(self) -> Output:
         meta = not_found_meta(self.settings)

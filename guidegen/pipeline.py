@@ -38,6 +38,7 @@ class BuildReport:
     bytes: int = 0
     seconds: float = 0.0
     units: int = 0
+    skipped_units: int = 0  # left alone: nothing they depend on changed
     up_to_date: bool = False
     warnings: Warnings = field(default_factory=lambda: Warnings())
 
@@ -166,6 +167,8 @@ def _run(
         report.warnings.merge(result.warnings)
         manifest.upsert(result.rows)
         manifest.delete(result.removed)
+        manifest.upsert_units(result.units)
+        report.skipped_units += result.skipped
         report.guides += result.guides
         report.rendered += result.rendered
         report.unchanged += result.unchanged
@@ -206,6 +209,7 @@ def _remove_units_gone(
     for path in paths:
         workspace.remove(path)
     manifest.delete(paths)
+    manifest.forget_units(gone)
     report.removed += len(paths)
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from guidegen.manifest import MANIFEST_DIR
-from guidegen.pipeline import BuildOptions, BuildReport, build_site
+from guidegen.pipeline import BuildOptions, BuildReport, build_site, load_site
 from guidegen.writer import MARKER
 
 from .conftest import edit, run
@@ -71,7 +71,7 @@ def test_unchanged_inputs_build_nothing(mini_site: Path) -> None:
     assert {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()} == before
 
 
-EDITS = {
+EDITS: dict[str, tuple[str, str | None, str | None]] = {
     "drug-name": ("data/drugs.yaml", "  name: Betamab", "  name: Betamab Pen"),
     "drug-field": (
         "data/drugs.yaml",
@@ -90,7 +90,38 @@ EDITS = {
         "- slug: cardinal",
         "- slug: dove\n  name: Dove Health\n- slug: cardinal",
     ),
+    # renamed past its neighbours: the related-link rings change order
+    "drug-reordered": ("data/drugs.yaml", "  name: Betamab", "  name: Zetamab"),
+    "payer-alias": (
+        "data/payers.yaml",
+        "  name: Bluebird Plans",
+        "  name: Bluebird Plans\n  aliases: [bb]",
+    ),
+    "reason-name": ("data/denial_reasons.yaml", "  name: Quantity limits", "  name: Quantity caps"),
+    "front-matter-noindex": (
+        "content/drugs/alphamab/off-label.md",
+        "updated: 2026-10-01",
+        "updated: 2026-10-01\nnoindex: true",
+    ),
+    "write-up-added": (
+        "content/guides/bluebird/gammatide/quantity-limits.md",
+        None,
+        "## Gammatide at {{ payer.name }}\n\nA write-up of its own.\n",
+    ),
+    "write-up-removed": ("content/guides/acme/alphamab/step-therapy.md", "", None),
 }
+
+
+def apply_edit(root: Path, name: str) -> None:
+    """One of EDITS: replace a snippet, or create (old None) or delete (new None) a file."""
+    path, old, new = EDITS[name]
+    if new is None:
+        (root / path).unlink()
+    elif old is None:
+        (root / path).parent.mkdir(parents=True, exist_ok=True)
+        (root / path).write_text(new, encoding="utf-8")
+    else:
+        edit(root / path, old, new)
 
 
 @pytest.mark.parametrize("name", sorted(EDITS))
@@ -101,8 +132,7 @@ def test_an_edit_renders_exactly_the_pages_whose_bytes_change(
     incremental(mini_site, out)
     incremental(mini_site, out)  # the spare generation exists from here on
     before = site_files(out)
-    path, old, new = EDITS[name]
-    edit(mini_site / path, old, new)
+    apply_edit(mini_site, name)
     report = incremental(mini_site, out)
     after = site_files(out)
     assert after == clean_build(mini_site, tmp_path / "clean"), "incremental == clean build"
@@ -112,6 +142,17 @@ def test_an_edit_renders_exactly_the_pages_whose_bytes_change(
     assert report.rendered == report.written, "nothing rendered whose bytes did not change"
     assert report.removed == len(removed)
     assert 0 < len(differing) < len(after)
+
+
+def test_a_settings_edit_gives_the_clean_build(mini_site: Path, tmp_path: Path) -> None:
+    """Every page depends on the settings: all are rendered again, and thin pages go."""
+    out = mini_site / "output"
+    incremental(mini_site, out)
+    incremental(mini_site, out)
+    edit(mini_site / "data/site.yaml", "thin_pages: noindex", "thin_pages: skip")
+    report = incremental(mini_site, out)
+    assert site_files(out) == clean_build(mini_site, tmp_path / "clean")
+    assert report.removed > 0 and report.skipped_units == 0
 
 
 def test_template_edit_leaves_guides_alone(mini_site: Path) -> None:
@@ -145,6 +186,20 @@ def test_a_manifest_of_another_layout_means_a_full_build(mini_site: Path) -> Non
     assert site_files(out) == clean_build(mini_site, mini_site.parent / "clean")
 
 
+def units_showing(root: Path, slug: str) -> int:
+    """How many units of work show a drug: its own guide units, those whose pages link to
+    its guides, every payer unit (payer hubs list all drugs) and the site-wide unit."""
+    site = load_site(root)
+    drug = next(i for i, d in enumerate(site.data.drugs) if d.slug == slug)
+    guide_units = set()
+    for key in site.matrix.all_keys():
+        related = site.graph.related_keys(key)
+        following = related.following
+        if key.drug == drug or drug in related.drugs or (following and following.drug == drug):
+            guide_units.add((key.payer, key.drug))
+    return len(guide_units) + len(site.data.payers) + 1
+
+
 def test_edit_of_one_drug_in_the_sample_site(sample_copy: Path, tmp_path: Path) -> None:
     out = sample_copy / "output"
     incremental(sample_copy, out)
@@ -155,3 +210,18 @@ def test_edit_of_one_drug_in_the_sample_site(sample_copy: Path, tmp_path: Path) 
     assert report.rendered == report.written == len(changed(before, after))
     assert report.rendered < len(after) // 10
     assert after == clean_build(sample_copy, tmp_path / "clean")
+    # every other unit is left alone without a look at its pages: time follows the edit
+    looked_at = report.units - report.skipped_units
+    assert looked_at == units_showing(sample_copy, "kesimpta")
+    assert looked_at < report.units // 5
+
+
+def test_a_rename_that_reorders_the_related_links(sample_copy: Path, tmp_path: Path) -> None:
+    """Kesimpta renamed Arzerra moves from K to A: pages that never linked to it now may,
+    so no unit can be left alone on its old record of links."""
+    out = sample_copy / "output"
+    incremental(sample_copy, out)
+    edit(sample_copy / "data/drugs.yaml", "  name: Kesimpta", "  name: Arzerra")
+    report = incremental(sample_copy, out)
+    assert site_files(out) == clean_build(sample_copy, tmp_path / "clean")
+    assert report.skipped_units == 0
