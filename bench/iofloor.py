@@ -2,8 +2,10 @@
 
 Loads every file of a built output into memory first (not timed), then writes them into
 an empty folder, creating the same folders, with one writer process and with two; the
-better time is the floor a generator is compared with. Nothing is deleted between the two
-(see `settle`): both folders are removed at the end.
+better time is the floor a generator is compared with. The writers' CPU time (user and
+system) is reported too: on this machine creating files is CPU work in the kernel.
+Nothing is deleted between the two writes (see `settle`): both folders are removed at
+the end.
 
     python bench/iofloor.py OUTPUT_DIR SCRATCH_DIR [SETTLE_SECONDS]
 """
@@ -13,6 +15,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import resource
 import shutil
 import sys
 import time
@@ -65,27 +68,37 @@ def settle(seconds: float) -> None:
     os.sync()
 
 
-def timed_write(target: Path, writers: int, settle_seconds: float) -> float:
+def _cpu(who: int) -> float:
+    usage = resource.getrusage(who)
+    return usage.ru_utime + usage.ru_stime
+
+
+def timed_write(target: Path, writers: int, settle_seconds: float) -> tuple[float, float]:
+    """(seconds, CPU seconds of the writers, user and system) of one write of the files."""
     target.mkdir(parents=True)
     settle(settle_seconds)
     started = time.perf_counter()
     if writers == 1:
+        cpu = _cpu(resource.RUSAGE_SELF)
         write_range(str(target), 0, len(FILES))
-    else:
-        # contiguous halves keep each writer's folders to itself, as a generator's units do
-        bounds = [len(FILES) * i // writers for i in range(writers + 1)]
-        context = multiprocessing.get_context("fork")
-        with context.Pool(writers) as pool:
-            pool.map(_child, [(str(target), bounds[i], bounds[i + 1]) for i in range(writers)])
-    return time.perf_counter() - started
+        return time.perf_counter() - started, _cpu(resource.RUSAGE_SELF) - cpu
+    # contiguous halves keep each writer's folders to itself, as a generator's units do
+    bounds = [len(FILES) * i // writers for i in range(writers + 1)]
+    context = multiprocessing.get_context("fork")
+    cpu = _cpu(resource.RUSAGE_CHILDREN)
+    pool = context.Pool(writers)
+    pool.map(_child, [(str(target), bounds[i], bounds[i + 1]) for i in range(writers)])
+    pool.close()
+    pool.join()  # the workers are reaped: their CPU time is counted
+    return time.perf_counter() - started, _cpu(resource.RUSAGE_CHILDREN) - cpu
 
 
 def main(output: Path, scratch: Path, settle_seconds: float = 2) -> dict[str, float]:
     size = load(output)
     targets = [scratch.with_name(f"{scratch.name}-{n}") for n in (1, 2)]
     try:
-        one = timed_write(targets[0], 1, settle_seconds)
-        two = timed_write(targets[1], 2, settle_seconds)
+        one, one_cpu = timed_write(targets[0], 1, settle_seconds)
+        two, two_cpu = timed_write(targets[1], 2, settle_seconds)
     finally:
         for target in targets:
             shutil.rmtree(target, ignore_errors=True)
@@ -94,7 +107,10 @@ def main(output: Path, scratch: Path, settle_seconds: float = 2) -> dict[str, fl
         "bytes": size,
         "one_writer": one,
         "two_writers": two,
+        "one_writer_cpu": one_cpu,
+        "two_writers_cpu": two_cpu,
         "floor": min(one, two),
+        "floor_cpu": one_cpu if one <= two else two_cpu,
     }
 
 

@@ -3,9 +3,10 @@
 For each size it writes a synthetic site (bench/synth.py) and measures, on the same data:
 a full build into an empty folder, a no-op rebuild, rebuilds after editing one drug (the
 first one also creates the spare output generation; the second is the steady state) and
-one template, peak memory summed over all the build's processes, output bytes, the I/O
-floor (bench/iofloor.py: the same bytes written to the same files by one and by two
-plain writer processes) and Hugo building the same pages (bench/hugo_site.py).
+one template, peak memory summed over all the build's processes, output bytes, CPU time,
+the I/O floor (bench/iofloor.py: the same bytes written to the same files by one and by
+two plain writer processes), the simplest two-process Jinja2 generator writing as many
+bytes (bench/plain_jinja.py) and Hugo building the same pages (bench/hugo_site.py).
 
     python bench/run.py                      # 10k and 100k guides
     python bench/run.py --sizes 10k,100k,1M  # 1M needs about 20 GB free
@@ -19,6 +20,7 @@ import json
 import os
 import platform
 import re
+import resource
 import shutil
 import subprocess
 import sys
@@ -44,6 +46,7 @@ class Sample:
     peak_rss_mb: float
     peak_pss_mb: float
     report: dict[str, object] = field(default_factory=dict)
+    cpu_s: float = 0.0  # user + system of the whole process tree
 
 
 def _children(pid: int) -> list[int]:
@@ -77,7 +80,10 @@ def _memory(pid: int) -> tuple[int, int]:
 
 
 def measure(command: list[str], cwd: Path = ROOT) -> Sample:
-    """Run a command; wall time and peak summed RSS/PSS of its process tree (10 ms samples)."""
+    """Run a command; wall time, CPU time and peak summed RSS/PSS of its process tree
+    (10 ms samples)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = usage.ru_utime + usage.ru_stime
     started = time.perf_counter()
     process = subprocess.Popen(
         command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
@@ -95,13 +101,15 @@ def measure(command: list[str], cwd: Path = ROOT) -> Sample:
     out, err = process.communicate()
     elapsed = time.perf_counter() - started
     sampler.join()
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = usage.ru_utime + usage.ru_stime - cpu
     if process.returncode != 0:
         raise SystemExit(f"command failed: {' '.join(command)}\n{out}\n{err}")
     report: dict[str, object] = {}
     for line in out.splitlines():
         if line.startswith("{"):
             report = json.loads(line)
-    return Sample(elapsed, peak[0] / 1024, peak[1] / 1024, report)
+    return Sample(elapsed, peak[0] / 1024, peak[1] / 1024, report, cpu)
 
 
 def build(site: Path, *extra: str) -> Sample:
@@ -115,6 +123,12 @@ def build(site: Path, *extra: str) -> Sample:
         flush=True,
     )
     return sample
+
+
+def guide_bytes(folder: Path) -> int:
+    """The average size of the guide pages (<payer>/<drug>/<reason>/index.html)."""
+    sizes = [p.stat().st_size for p in folder.glob("*/*/*/index.html")]
+    return sum(sizes) // max(1, len(sizes))
 
 
 def tree_bytes(folder: Path) -> int:
@@ -190,6 +204,7 @@ def run_size(
     full = build(site, "--clean", *jobs_args)
     row.update(
         full_s=full.seconds,
+        full_cpu_s=full.cpu_s,
         full_first_s=full.seconds,
         full_rss_mb=full.peak_rss_mb,
         full_pss_mb=full.peak_pss_mb,
@@ -207,6 +222,8 @@ def run_size(
         drug_s=drug.seconds,
         drug_rendered=drug.report.get("rendered"),
         drug_written=drug.report.get("written"),
+        units=drug.report.get("units"),
+        drug_units=int(drug.report["units"]) - int(drug.report["skipped_units"]),  # type: ignore[call-overload]
     )
     edit_template(site, "hub.html")
     hub = build(site, *jobs_args)
@@ -234,6 +251,7 @@ def run_size(
             floor_1_s=numbers["one_writer"],
             floor_2_s=numbers["two_writers"],
             floor_s=numbers["floor"],
+            floor_cpu_s=numbers["floor_cpu"],
         )
         # the disk's speed drifts over a run: time a second full build right after the
         # floor, and compare the better of the two with the better of the floor's two
@@ -241,6 +259,25 @@ def run_size(
         settle()
         again = build(site, "--clean", *jobs_args)
         row.update(full_again_s=again.seconds, full_s=min(full.seconds, again.seconds))
+        # what the simplest Jinja2 generator costs here, writing as many bytes per guide
+        plain_out = WORK / f"plain-{label}"
+        remove(plain_out)
+        settle()
+        plain = measure(
+            [
+                PYTHON,
+                str(BENCH / "plain_jinja.py"),
+                str(site),
+                str(plain_out),
+                str(guide_bytes(out)),
+            ]
+        )
+        row.update(
+            plain_s=plain.report["seconds"],
+            plain_cpu_s=plain.cpu_s,
+            plain_bytes=plain.report["bytes"],
+        )
+        remove(plain_out)
     if with_hugo and (binary := hugo_binary()):
         from hugo_site import write_hugo_site
 
@@ -293,6 +330,18 @@ def table(rows: list[dict[str, object]], jobs: int) -> str:
             "better full build / better I/O floor",
             lambda r: f(r["full_s"] / r["floor_s"], 2) if r.get("floor_s") else "-",
         ),  # type: ignore[operator]
+        (
+            "CPU, user + system (s): first full build / better floor",
+            lambda r: f"{f(r.get('full_cpu_s'))} / {f(r.get('floor_cpu_s'))}",
+        ),
+        (
+            "plain two-process Jinja2 script (s) / its ratio to the floor",
+            lambda r: (
+                f"{f(r.get('plain_s'))} / {f(r['plain_s'] / r['floor_s'], 2)}"
+                if r.get("plain_s") and r.get("floor_s")
+                else "-"
+            ),
+        ),  # type: ignore[operator]
         ("Hugo 0.168, same pages (s)", lambda r: f(r.get("hugo_s"))),
         (
             "Hugo / full build",
@@ -310,6 +359,10 @@ def table(rows: list[dict[str, object]], jobs: int) -> str:
         (
             "edit one drug, next rebuild (s) / rendered",
             lambda r: f"{f(r['drug_s'])} / {f(r['drug_rendered'])}",
+        ),
+        (
+            "edit one drug: units looked at / all units",
+            lambda r: f"{f(r.get('drug_units'))} / {f(r.get('units'))}",
         ),
         (
             "edit hub template (s) / rendered",
