@@ -4,10 +4,10 @@ Loads every file of a built output into memory first (not timed), then writes th
 an empty folder, creating the same folders, with one writer process and with two; the
 better time is the floor a generator is compared with. The writers' CPU time (user and
 system) is reported too: on this machine creating files is CPU work in the kernel.
-Nothing is deleted between the two writes (see `settle`): both folders are removed at
-the end.
+Nothing is deleted between the two writes (see `settle`): both copies are removed at the
+end, unless `keep` is given.
 
-    python bench/iofloor.py OUTPUT_DIR SCRATCH_DIR [SETTLE_SECONDS]
+    python bench/iofloor.py OUTPUT_DIR SCRATCH_DIR [SETTLE_SECONDS [keep]]
 """
 
 from __future__ import annotations
@@ -93,15 +93,19 @@ def timed_write(target: Path, writers: int, settle_seconds: float) -> tuple[floa
     return time.perf_counter() - started, _cpu(resource.RUSAGE_CHILDREN) - cpu
 
 
-def main(output: Path, scratch: Path, settle_seconds: float = 2) -> dict[str, float]:
+def main(
+    output: Path, scratch: Path, settle_seconds: float = 2, keep: bool = False
+) -> dict[str, float]:
+    """`keep`: leave the two copies in `scratch` (the caller deletes them when that cannot
+    slow down another timed write)."""
     size = load(output)
-    targets = [scratch.with_name(f"{scratch.name}-{n}") for n in (1, 2)]
+    targets = [scratch / f"writers-{n}" for n in (1, 2)]
     try:
         one, one_cpu = timed_write(targets[0], 1, settle_seconds)
         two, two_cpu = timed_write(targets[1], 2, settle_seconds)
     finally:
-        for target in targets:
-            shutil.rmtree(target, ignore_errors=True)
+        if not keep:
+            shutil.rmtree(scratch, ignore_errors=True)
     return {
         "files": len(FILES),
         "bytes": size,
@@ -116,4 +120,5 @@ def main(output: Path, scratch: Path, settle_seconds: float = 2) -> dict[str, fl
 
 if __name__ == "__main__":
     wait = float(sys.argv[3]) if len(sys.argv) > 3 else 2
-    print(json.dumps(main(Path(sys.argv[1]), Path(sys.argv[2]), wait)))
+    keep = len(sys.argv) > 4 and sys.argv[4] == "keep"
+    print(json.dumps(main(Path(sys.argv[1]), Path(sys.argv[2]), wait, keep)))

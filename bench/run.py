@@ -162,19 +162,28 @@ def edit_template(site: Path, name: str) -> None:
     )
 
 
-SETTLE_S = 65.0
+FREED_WINDOW_S = 370.0
+_last_freed = 0.0
 
 
-def settle(seconds: float = SETTLE_S) -> None:
-    """Let the file system forget recent deletions before a timed run.
+def freed() -> None:
+    """Note that files were just deleted or replaced (their inodes freed)."""
+    global _last_freed
+    _last_freed = time.monotonic()
 
-    On ext4 without a journal (this machine's root file system), an inode freed less than
-    60 seconds ago (6 minutes while its inode-table block is dirty) is not reused, and
-    looking for a free one scans past all of them: for a minute after a built site is
-    deleted, creating a file costs up to 1 ms instead of ~30 µs. `sync` makes the blocks
-    clean; the wait ages the deletions out, so every timed run starts from the same state."""
+
+def settle() -> None:
+    """Let the file system forget recent deletions before a timed write.
+
+    ext4 without a journal (this machine's root file system) does not reuse an inode freed
+    in the last 60 seconds, or in the last 6 minutes while its inode-table block is dirty
+    (and creating files dirties those blocks), and finding a free inode scans past all of
+    them: while it lasts, creating a file costs up to 1 ms instead of ~30 µs. So a timed
+    write starts at least 370 s after the last deletion (or replacement) of files, with the
+    disk synced; the floor, the plain script and Hugo then write into fresh folders with
+    nothing deleted in between, and their folders are removed together afterwards."""
     subprocess.run(["sync"], check=True)
-    time.sleep(seconds)
+    time.sleep(max(5.0, _last_freed + FREED_WINDOW_S - time.monotonic()))
     subprocess.run(["sync"], check=True)
 
 
@@ -182,6 +191,7 @@ def remove(folder: Path) -> None:
     for path in [folder, *folder.parent.glob(f".{folder.name}.*")]:
         if path.exists():
             subprocess.run(["rm", "-rf", str(path)], check=True)
+            freed()
 
 
 def hugo_binary() -> str | None:
@@ -195,22 +205,67 @@ def run_size(
     label: str, guides: int, jobs: int, with_hugo: bool, with_floor: bool
 ) -> dict[str, object]:
     site = WORK / f"site-{label}"
-    shape = write_site(guides, site)
+    shape = write_site(guides, site)  # replaces the folder of an earlier run, output and all
+    freed()
     out = site / "output"
-    remove(out)
+    scratch = [WORK / f"{name}-{label}" for name in ("floor", "plain", "hugo-out")]
+    for folder in [out, *scratch]:
+        remove(folder)
     settle()
     row: dict[str, object] = {"size": label, **shape}
     jobs_args = ["--jobs", str(jobs)]
+    # writes into empty folders, with nothing deleted in between: our build, the floor,
+    # the plain Jinja2 script and Hugo
     full = build(site, "--clean", *jobs_args)
     row.update(
         full_s=full.seconds,
         full_cpu_s=full.cpu_s,
-        full_first_s=full.seconds,
         full_rss_mb=full.peak_rss_mb,
         full_pss_mb=full.peak_pss_mb,
         pages=full.report.get("written"),
         out_bytes=tree_bytes(out),
     )
+    if with_floor:
+        settle()
+        numbers = measure(
+            [PYTHON, str(BENCH / "iofloor.py"), str(out), str(scratch[0]), "5", "keep"]
+        ).report
+        row.update(
+            floor_1_s=numbers["one_writer"],
+            floor_2_s=numbers["two_writers"],
+            floor_s=numbers["floor"],
+            floor_cpu_s=numbers["floor_cpu"],
+        )
+        # what the simplest Jinja2 generator costs here, writing as many bytes per guide
+        settle()
+        plain = measure(
+            [
+                PYTHON,
+                str(BENCH / "plain_jinja.py"),
+                str(site),
+                str(scratch[1]),
+                str(guide_bytes(out)),
+            ]
+        )
+        row.update(
+            plain_s=plain.report["seconds"],
+            plain_cpu_s=plain.cpu_s,
+            plain_bytes=plain.report["bytes"],
+        )
+    if with_hugo and (binary := hugo_binary()):
+        from hugo_site import write_hugo_site
+
+        hugo_dir = WORK / f"hugo-{label}"
+        write_hugo_site(site, hugo_dir)
+        settle()
+        hugo = measure([binary, "--quiet", "-s", str(hugo_dir), "-d", str(scratch[2])])
+        row.update(
+            hugo_s=hugo.seconds, hugo_rss_mb=hugo.peak_rss_mb, hugo_bytes=tree_bytes(scratch[2])
+        )
+    for folder in scratch:
+        remove(folder)
+    # rebuilds: they replace files, which frees inodes too
+    settle()
     noop = build(site, *jobs_args)
     row.update(noop_s=noop.seconds, noop_rendered=noop.report.get("rendered"))
     edited = edit_drug(site, "One")
@@ -236,61 +291,7 @@ def run_size(
         peak_rss_mb=max(full.peak_rss_mb, drug.peak_rss_mb, guide.peak_rss_mb),
         peak_pss_mb=max(full.peak_pss_mb, drug.peak_pss_mb, guide.peak_pss_mb),
     )
-    if with_floor:
-        floor = measure(
-            [
-                PYTHON,
-                str(BENCH / "iofloor.py"),
-                str(out),
-                str(WORK / f"floor-{label}"),
-                str(SETTLE_S),
-            ]
-        )
-        numbers = floor.report
-        row.update(
-            floor_1_s=numbers["one_writer"],
-            floor_2_s=numbers["two_writers"],
-            floor_s=numbers["floor"],
-            floor_cpu_s=numbers["floor_cpu"],
-        )
-        # the disk's speed drifts over a run: time a second full build right after the
-        # floor, and compare the better of the two with the better of the floor's two
-        remove(out)
-        settle()
-        again = build(site, "--clean", *jobs_args)
-        row.update(full_again_s=again.seconds, full_s=min(full.seconds, again.seconds))
-        # what the simplest Jinja2 generator costs here, writing as many bytes per guide
-        plain_out = WORK / f"plain-{label}"
-        remove(plain_out)
-        settle()
-        plain = measure(
-            [
-                PYTHON,
-                str(BENCH / "plain_jinja.py"),
-                str(site),
-                str(plain_out),
-                str(guide_bytes(out)),
-            ]
-        )
-        row.update(
-            plain_s=plain.report["seconds"],
-            plain_cpu_s=plain.cpu_s,
-            plain_bytes=plain.report["bytes"],
-        )
-        remove(plain_out)
-    if with_hugo and (binary := hugo_binary()):
-        from hugo_site import write_hugo_site
-
-        hugo_dir = WORK / f"hugo-{label}"
-        write_hugo_site(site, hugo_dir)
-        hugo_out = WORK / f"hugo-out-{label}"
-        remove(hugo_out)
-        settle()
-        hugo = measure([binary, "--quiet", "-s", str(hugo_dir), "-d", str(hugo_out)])
-        row.update(
-            hugo_s=hugo.seconds, hugo_rss_mb=hugo.peak_rss_mb, hugo_bytes=tree_bytes(hugo_out)
-        )
-        remove(hugo_out)
+    freed()
     return row
 
 
@@ -318,10 +319,7 @@ def table(rows: list[dict[str, object]], jobs: int) -> str:
         ),
         ("files written by a full build", lambda r: f(r.get("pages"))),
         ("output size (MB)", lambda r: f(int(r["out_bytes"]) / 1e6)),  # type: ignore[arg-type]
-        (
-            "full build, empty folder (s): first / after the floor",
-            lambda r: f"{f(r.get('full_first_s', r['full_s']))} / {f(r.get('full_again_s'))}",
-        ),
+        ("full build, empty folder (s)", lambda r: f(r["full_s"])),
         (
             "I/O floor: 1 writer / 2 writers (s)",
             lambda r: f"{f(r.get('floor_1_s'))} / {f(r.get('floor_2_s'))}",
@@ -393,7 +391,10 @@ def main() -> None:
     rows = []
     for label in args.sizes.split(","):
         guides = int(float(label.lower().replace("k", "e3").replace("m", "e6")))
-        need = guides * BYTES_PER_GUIDE * 2.2  # output, floor copy, and Hugo's copy at once
+        small = guides <= 200_000  # the floor holds the whole output in memory; Hugo needs GBs
+        # the output and its spare, plus (small sizes) two floor copies, the plain script's
+        # and Hugo's, all kept until the last of them is timed
+        need = guides * BYTES_PER_GUIDE * (5.5 if small else 2.2)
         free = shutil.disk_usage(WORK).free
         if free < need:
             print(
@@ -401,7 +402,6 @@ def main() -> None:
             )
             continue
         print(f"running {label} ...", file=sys.stderr, flush=True)
-        small = guides <= 200_000  # the floor holds the whole output in memory; Hugo needs GBs
         rows.append(
             run_size(
                 label, guides, args.jobs, small and not args.no_hugo, small and not args.no_floor
