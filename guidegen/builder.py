@@ -1,11 +1,11 @@
 """Rendering at scale: units of work, a process pool, and what each unit writes.
 
-The site is cut into units: one per payer + drug (its guides and their hub), one per
-payer (its hub and its sitemap) and one for the site-wide pages. A unit renders a page
-only when the page's fingerprint differs from the manifest's, and writes it only when its
-bytes differ; a unit whose digest of inputs (dependencies.py) equals the manifest's is
-skipped without a look at its pages, so a rebuild costs time in proportion to what
-changed. Units run in forked worker processes (`--jobs`); each file is a pure function
+The site is cut into units: one per payer + drug (its guides and their hub), two per
+payer (its hub; its sitemap), one for the site-wide pages and one for the sitemap index.
+A unit renders a page only when the page's fingerprint differs from the manifest's, and
+writes it only when its bytes differ; a unit whose digest of inputs (dependencies.py)
+equals the manifest's is skipped without a look at its pages, so a rebuild costs time in
+proportion to what changed. Units run in forked worker processes (`--jobs`); each file is a pure function
 of its inputs, so the output is the same whatever the number of workers or shards.
 Nothing is held per page: a unit returns only the manifest rows it changed, and its own.
 """
@@ -40,7 +40,7 @@ if TYPE_CHECKING:
 class Unit:
     """A piece of the site built together: `key` names it in the manifest."""
 
-    kind: str  # guides | payer | site
+    kind: str  # guides | payer | sitemap | site | sitemaps
     key: str
     payer: int = -1
     drug: int = -1
@@ -137,7 +137,8 @@ class Plan:
 
     Guide units run drug by drug, so a drug's write-ups stay warm in a worker's cache.
     Shard K of N takes the payers whose index is K-1 modulo N; shard 1 also builds the
-    site-wide files. Unit keys use slugs, so they survive reordering the data files.
+    site-wide files and the sitemap index. Unit keys use slugs, so they survive
+    reordering the data files.
     Units are made as they are needed: a list of them would grow with the number of
     pages, in the parent and in every worker forked from it."""
 
@@ -151,13 +152,15 @@ class Plan:
         return range(index - 1, len(self.payers), count)
 
     def __len__(self) -> int:
-        return int(self.shard[0] == 1) + len(self.mine) * (1 + len(self.drugs))
+        return 2 * int(self.shard[0] == 1) + len(self.mine) * (2 + len(self.drugs))
 
     def __iter__(self) -> Iterator[Unit]:
         if self.shard[0] == 1:
             yield Unit("site", "site")
+            yield Unit("sitemaps", "sitemaps")
         for p in self.mine:
             yield Unit("payer", f"payer/{self.payers[p]}", payer=p)
+            yield Unit("sitemap", f"sitemap/{self.payers[p]}", payer=p)
         for d, drug in enumerate(self.drugs):
             for p in self.mine:
                 yield Unit("guides", f"guides/{self.payers[p]}/{drug}", payer=p, drug=d)

@@ -14,8 +14,10 @@ A unit's digest covers everything any of its files can show:
   and while the shape is unchanged, every page links to the same guides as before.
 
 When the digest equals the one in the manifest, no file of the unit can differ and the
-builder skips the unit without fingerprinting a page. A unit whose outputs depend on
-the whole site (the site-wide files) has no digest and is always looked at.
+builder skips the unit without fingerprinting a page. Payer hubs, payer sitemaps and the
+sitemap index are units of their own because they depend on different things (drug
+names; write-ups; counts). The site-wide unit depends on nearly everything: it has no
+digest and is always looked at.
 Renders nothing and touches no files.
 """
 
@@ -47,6 +49,10 @@ class UnitDeps:
             self.drugs.add(related.following.drug)
         self.payers.discard(payer)
         self.drugs.discard(drug)
+
+    def within(self, payers: int, drugs: int) -> bool:
+        """Whether every index is one of `payers` payers and `drugs` drugs."""
+        return max(self.payers, default=-1) < payers and max(self.drugs, default=-1) < drugs
 
     def encode(self) -> str:
         return (
@@ -90,6 +96,8 @@ class Dependencies:
     def unit_digest(self, unit: Unit, deps: UnitDeps) -> str | None:
         """The digest of everything the unit's files depend on; None: always look at them."""
         data = self.site.data
+        if not deps.within(len(data.payers), len(data.drugs)):
+            return None  # recorded before records were removed: the shape changed anyway
         if unit.kind == "guides":
             p, d = unit.payer, unit.drug
             return fingerprint(
@@ -101,16 +109,19 @@ class Dependencies:
                 [data.payers[i].digest for i in sorted(deps.payers)],
                 [data.drugs[i].digest for i in sorted(deps.drugs)],
             )
-        if unit.kind == "payer":
+        if unit.kind == "payer":  # its hub lists the drugs it has guides for
+            return fingerprint(self.base, unit.key, data.payers[unit.payer].digest, self._all_drugs)
+        if unit.kind == "sitemap":  # which of its pages are indexable, and their lastmod
             p = unit.payer
             return fingerprint(
                 self.base,
                 unit.key,
                 data.payers[p].digest,
-                self._all_drugs,
                 self._shared_docs,
                 self._docs(self._payer_docs.get(data.payers[p].slug, ())),
             )
+        if unit.kind == "sitemaps":  # how many pages each sitemap lists
+            return fingerprint(self.base, unit.key, self._shared_docs, self._all_payer_docs)
         return None
 
     def _guide_docs(self, payer: int, drug: int) -> list[str]:
@@ -150,6 +161,11 @@ class Dependencies:
             self._docs(content.drugs[k] for k in sorted(content.drugs)),
             self._docs(content.reasons[k] for k in sorted(content.reasons)),
         )
+
+    @cached_property
+    def _all_payer_docs(self) -> str:
+        content = self.site.content
+        return self._docs(content.guides[k] for k in sorted(content.guides))
 
     @cached_property
     def _payer_docs(self) -> dict[str, list[str]]:

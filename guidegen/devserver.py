@@ -137,7 +137,9 @@ class Preview:
             yield from outputs.payer(payer_slugs[parts[0]])
         elif parts and parts[0] == "sitemaps" and len(parts) == 2 and parts[1].startswith("payer-"):
             for payer in range(len(data.payers)):
-                yield from outputs.payer(payer)
+                yield from outputs.payer_sitemap(payer)
+        elif parts == ["sitemap.xml"]:
+            yield outputs.sitemap_index()
         else:
             yield from outputs.site_wide()
 

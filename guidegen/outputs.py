@@ -19,7 +19,7 @@ from .dependencies import Dependencies, UnitDeps
 from .hostfiles import check_host_limits, headers_file, redirect_rules
 from .hubs import HubPage, lists_indexable
 from .inputs import code_digest
-from .links import LinkGroup, guide_link_text, payer_drug_url
+from .links import LinkGroup, drug_url, guide_link_text, payer_drug_url, reason_url
 from .matrix import Guide, guide_url, output_path
 from .models import GuideKey
 from .pages import (
@@ -83,6 +83,10 @@ class SiteOutputs(Producer):
             yield from self.guides(unit.payer, unit.drug, deps)
         elif unit.kind == "payer":
             yield from self.payer(unit.payer)
+        elif unit.kind == "sitemap":
+            yield from self.payer_sitemap(unit.payer)
+        elif unit.kind == "sitemaps":
+            yield self.sitemap_index()
         else:
             yield from self.site_wide()
 
@@ -112,7 +116,7 @@ class SiteOutputs(Producer):
             page = guide_page(guide, site.graph, self.settings, site.facts, related, modified)
             return site.renderer.guide(page).encode("utf-8")
 
-        group = f"payer-{guide.payer.slug}"
+        group = _payer_group(guide.payer.slug)
         lastmod = modified.isoformat() if modified else None
         return Output(
             guide.output,
@@ -181,7 +185,7 @@ class SiteOutputs(Producer):
                 )
         hub = site.hubs.payer_drug_hub(payer, drug)
         if hub is not None:
-            yield self.hub_output(hub, f"payer-{p.slug}")
+            yield self.hub_output(hub, _payer_group(p.slug))
             for old_payer, old_drug in moved:
                 yield self.redirect(f"/{old_payer}/{old_drug}/", hub.url, hub.heading)
 
@@ -189,15 +193,18 @@ class SiteOutputs(Producer):
         """A page at an old URL that sends browsers (and crawlers) to the new one."""
         return _file(output_path(old), self.site.renderer.redirect(target, label).encode("utf-8"))
 
-    # payer unit: its hub and its sitemap -------------------------------------------------
+    # payer units: its hub; its sitemap -------------------------------------------------
     def payer(self, payer: int) -> Iterator[Output]:
         hub = self.site.hubs.payer_hub(payer)
         if hub is None:
             return
-        group = f"payer-{hub.payer.slug}" if hub.payer else "payer"
-        yield self.hub_output(hub, group)
+        yield self.hub_output(hub, _payer_group(self.site.data.payers[payer].slug))
         for alias in self.site.data.payers[payer].aliases:
             yield self.redirect(f"/{alias}/", hub.url, hub.heading)
+
+    def payer_sitemap(self, payer: int) -> Iterator[Output]:
+        """The sitemap files of a payer's pages (its own unit: drug names are not in it)."""
+        group = _payer_group(self.site.data.payers[payer].slug)
         entries = sorted(self.payer_sitemap_entries(payer))
         for name, data in sitemap_files(self.settings, group, entries, self.sitemap_limit):
             yield _file(name, data)
@@ -233,26 +240,22 @@ class SiteOutputs(Producer):
 
         return Output("404.html", fingerprint(self.page_base, repr(meta)), make)
 
-    # site unit ---------------------------------------------------------------------
+    # site units: the site-wide pages and files; the sitemap index ------------------------
     def site_wide(self) -> Iterator[Output]:
         site = self.site
         hubs = site.hubs
-        group_entries: list[tuple[str, str | None]] = []
         home = hubs.home()
         yield self.hub_output(home, "site")
-        group_entries.append((home.url, None))
         for drug in range(len(site.data.drugs)):
             hub = hubs.drug_hub(drug)
             if hub is not None:
                 yield self.hub_output(hub, "site")
-                group_entries.append((hub.url, None))
                 for alias in site.data.drugs[drug].aliases:
                     yield self.redirect(f"/drugs/{alias}/", hub.url, hub.heading)
         for reason in range(len(site.data.reasons)):
             hub = hubs.reason_hub(reason)
             if hub is not None:
                 yield self.hub_output(hub, "site")
-                group_entries.append((hub.url, None))
         redirects = redirect_rules(site.data, self.host)
         check_host_limits(redirects, self.host)
         yield _file("_redirects", redirects.text.encode("utf-8"))
@@ -262,17 +265,31 @@ class SiteOutputs(Producer):
         for rel, source in sorted(site.assets.files.items()):
             data = source.read_bytes()
             yield _file(rel, data)
-        names = []
-        for name, data in sitemap_files(
-            self.settings, "site", sorted(group_entries), self.sitemap_limit
-        ):
-            names.append(name)
+        entries: list[tuple[str, str | None]] = [(url, None) for url in self.site_sitemap_urls()]
+        for name, data in sitemap_files(self.settings, "site", entries, self.sitemap_limit):
             yield _file(name, data)
-        for payer in range(len(site.data.payers)):
+
+    def site_sitemap_urls(self) -> list[str]:
+        """The hubs the site-wide sitemap lists: home, drugs and reasons with guides."""
+        site, hubs = self.site, self.site.hubs
+        urls = ["/"]
+        urls += [drug_url(d) for i, d in enumerate(site.data.drugs) if hubs.drug_payers(i)]
+        urls += [reason_url(r) for i, r in enumerate(site.data.reasons) if hubs.reason_drugs(i)]
+        return sorted(urls)
+
+    def sitemap_index(self) -> Output:
+        """sitemap.xml: every sitemap file, which takes counting every payer's pages."""
+        limit = self.sitemap_limit
+        names = sitemap_names("site", len(self.site_sitemap_urls()), limit)
+        for payer, record in enumerate(self.site.data.payers):
             count = sum(1 for _ in self.payer_sitemap_entries(payer))
-            group = f"payer-{site.data.payers[payer].slug}"
-            names += sitemap_names(group, count, self.sitemap_limit)
-        yield _file("sitemap.xml", sitemap_index(self.settings, names))
+            names += sitemap_names(_payer_group(record.slug), count, limit)
+        return _file("sitemap.xml", sitemap_index(self.settings, names))
+
+
+def _payer_group(slug: str) -> str:
+    """The sitemap group of a payer's pages."""
+    return f"payer-{slug}"
 
 
 def _file(path: str, data: bytes) -> Output:

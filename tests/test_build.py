@@ -101,11 +101,13 @@ def test_the_plan_is_made_as_it_is_walked_and_shards_partition_it() -> None:
     payers, drugs = ["p0", "p1", "p2"], ["d0", "d1"]
     full = plan(payers, drugs)
     units = list(full)
-    assert len(full) == len(units) == 1 + 3 + 3 * 2
-    assert [u.key for u in units[:4]] == ["site", "payer/p0", "payer/p1", "payer/p2"]
-    assert [u.key for u in units[4:]] == [
+    assert len(full) == len(units) == 2 + 3 * 2 + 3 * 2
+    assert [u.key for u in units[:8]] == ["site", "sitemaps"] + [
+        f"{kind}/{p}" for p in payers for kind in ("payer", "sitemap")
+    ]
+    assert [u.key for u in units[8:]] == [
         f"guides/{p}/{d}" for d in drugs for p in payers
     ]  # drug by drug, so a drug's write-ups stay warm in a worker
     shards = [plan(payers, drugs, (k, 2)) for k in (1, 2)]
-    assert [len(s) for s in shards] == [len(list(s)) for s in shards] == [1 + 2 * 3, 1 * 3]
+    assert [len(s) for s in shards] == [len(list(s)) for s in shards] == [2 + 2 * 4, 1 * 4]
     assert sorted(k for s in shards for k in s.unit_keys()) == sorted(u.key for u in units)

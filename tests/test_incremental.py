@@ -109,6 +109,9 @@ EDITS: dict[str, tuple[str, str | None, str | None]] = {
         "## Gammatide at {{ payer.name }}\n\nA write-up of its own.\n",
     ),
     "write-up-removed": ("content/guides/acme/alphamab/step-therapy.md", "", None),
+    # the last records go: units recorded links to them by index
+    "drug-removed": ("data/drugs.yaml", "- slug: deltanib\n  name: Deltanib\n", ""),
+    "payer-removed": ("data/payers.yaml", "- slug: cardinal\n  name: Cardinal Care\n", ""),
 }
 
 
