@@ -202,7 +202,7 @@ def hugo_binary() -> str | None:
 
 
 def run_size(
-    label: str, guides: int, jobs: int, with_hugo: bool, with_floor: bool
+    label: str, guides: int, jobs: int, with_hugo: bool, with_floor: bool, with_templates: bool
 ) -> dict[str, object]:
     site = WORK / f"site-{label}"
     shape = write_site(guides, site)  # replaces the folder of an earlier run, output and all
@@ -280,16 +280,18 @@ def run_size(
         units=drug.report.get("units"),
         drug_units=int(drug.report["units"]) - int(drug.report["skipped_units"]),  # type: ignore[call-overload]
     )
-    edit_template(site, "hub.html")
-    hub = build(site, *jobs_args)
-    row.update(hub_tpl_s=hub.seconds, hub_tpl_rendered=hub.report.get("rendered"))
-    edit_template(site, "guide.html")
-    guide = build(site, *jobs_args)
+    samples = [full, drug]
+    if with_templates:
+        edit_template(site, "hub.html")
+        hub = build(site, *jobs_args)
+        row.update(hub_tpl_s=hub.seconds, hub_tpl_rendered=hub.report.get("rendered"))
+        edit_template(site, "guide.html")
+        guide = build(site, *jobs_args)
+        row.update(guide_tpl_s=guide.seconds, guide_tpl_rendered=guide.report.get("rendered"))
+        samples.append(guide)
     row.update(
-        guide_tpl_s=guide.seconds,
-        guide_tpl_rendered=guide.report.get("rendered"),
-        peak_rss_mb=max(full.peak_rss_mb, drug.peak_rss_mb, guide.peak_rss_mb),
-        peak_pss_mb=max(full.peak_pss_mb, drug.peak_pss_mb, guide.peak_pss_mb),
+        peak_rss_mb=max(s.peak_rss_mb for s in samples),
+        peak_pss_mb=max(s.peak_pss_mb for s in samples),
     )
     freed()
     return row
@@ -364,11 +366,11 @@ def table(rows: list[dict[str, object]], jobs: int) -> str:
         ),
         (
             "edit hub template (s) / rendered",
-            lambda r: f"{f(r['hub_tpl_s'])} / {f(r['hub_tpl_rendered'])}",
+            lambda r: f"{f(r.get('hub_tpl_s'))} / {f(r.get('hub_tpl_rendered'))}",
         ),
         (
             "edit guide template (s) / rendered",
-            lambda r: f"{f(r['guide_tpl_s'])} / {f(r['guide_tpl_rendered'])}",
+            lambda r: f"{f(r.get('guide_tpl_s'))} / {f(r.get('guide_tpl_rendered'))}",
         ),
         ("peak memory, summed RSS (MB)", lambda r: f(r["peak_rss_mb"], 0)),
         ("peak memory, summed PSS (MB)", lambda r: f(r["peak_pss_mb"], 0)),
@@ -386,6 +388,11 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=len(os.sched_getaffinity(0)))
     parser.add_argument("--no-hugo", action="store_true")
     parser.add_argument("--no-floor", action="store_true")
+    parser.add_argument(
+        "--no-template-edits",
+        action="store_true",
+        help="skip the two template-edit rebuilds (at 1M the guide one takes ~10 minutes)",
+    )
     args = parser.parse_args()
     WORK.mkdir(exist_ok=True)
     rows = []
@@ -404,7 +411,12 @@ def main() -> None:
         print(f"running {label} ...", file=sys.stderr, flush=True)
         rows.append(
             run_size(
-                label, guides, args.jobs, small and not args.no_hugo, small and not args.no_floor
+                label,
+                guides,
+                args.jobs,
+                small and not args.no_hugo,
+                small and not args.no_floor,
+                not args.no_template_edits,
             )
         )
         (WORK / "results.json").write_text(json.dumps(rows, indent=2), encoding="utf-8")

@@ -239,14 +239,15 @@ def check_renders(docs: Iterable[Renderable], data: Any, errors: ErrorCollector)
         ]
         reps_p = {_signature(p, CONTEXT_FIELDS["payer"]): p for p in payers}
         reps_d = {_signature(d, CONTEXT_FIELDS["drug"]): d for d in drugs}
+        body = doc.check_template() if reps_p and reps_d else None  # compiled once per doc
         for payer in reps_p.values():
             for drug in reps_d.values():
                 names = page_names(payer, drug, reason, data.site)
-                _check_one(doc, names, errors)
+                _check_one(doc, body, names, errors)
 
 
-def _check_one(doc: Renderable, names: dict[str, Any], errors: ErrorCollector) -> None:
-    targets = [(doc.check_template(), doc.body_line)]
+def _check_one(doc: Renderable, body: Any, names: dict[str, Any], errors: ErrorCollector) -> None:
+    targets = [(body, doc.body_line)]
     if doc.title is not None:
         targets.append((doc.title, doc.front_lines.get("title", 1)))
     if doc.description is not None:

@@ -331,11 +331,16 @@ def _walk_files(root: Path) -> Iterator[str]:
             yield name if rel == "." else f"{rel}/{name}"
 
 
-def _link_into(source_root: Path, target_root: Path, rel: str) -> None:
-    target = target_root / rel
-    target.parent.mkdir(parents=True, exist_ok=True)
-    temporary = target.with_name(target.name + f".lnk-{os.getpid()}")
-    os.link(source_root / rel, temporary)
+def _link_into(source_root: Path, target_root: Path, rel: str, made: set[str]) -> None:
+    """Hard-link a file of one generation into another, replacing what is there; `made`
+    remembers the folders already made (plain os calls: this runs once per changed file)."""
+    parent = os.path.dirname(rel)
+    if parent not in made:
+        _make_folder(os.path.join(target_root, parent))
+        made.add(parent)
+    target = os.path.join(target_root, rel)
+    temporary = f"{target}.lnk-{os.getpid()}"
+    os.link(os.path.join(source_root, rel), temporary)
     os.replace(temporary, target)
 
 
@@ -369,8 +374,9 @@ def _sync(spare_dir: Path, spare: Manifest, active_dir: Path, active: Manifest) 
         )
     ]
     spare.db.execute("DETACH DATABASE active")
+    made: set[str] = set()
     for rel in changed + [MARKER]:
-        _link_into(active_dir, spare_dir, rel)
+        _link_into(active_dir, spare_dir, rel, made)
     workspace = Workspace(spare_dir, fresh=False)
     for rel in gone:
         workspace.remove(rel)
