@@ -166,10 +166,11 @@ def build(
         click.echo(f"warning: {line}", err=True)
     if len(lines) > 10 and not verbose:
         click.echo(f"... {len(lines) - 10} more kinds of warning (--verbose lists them)", err=True)
-    if verbose:
+    if verbose and not report.up_to_date:
         click.echo(
             f"{report.units:,} units of work ({report.skipped_units:,} left alone: nothing "
-            f"they depend on changed), {options.jobs or 'one per core'} workers",
+            f"they depend on changed), "
+            + (f"{options.jobs} workers" if options.jobs else "one worker per core"),
             err=True,
         )
     if report.up_to_date:
