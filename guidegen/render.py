@@ -153,30 +153,34 @@ class FragmentCache(Extension):
         super().__init__(environment)
         environment.extend(fragment_cache={}, fragment_cache_enabled=True)
 
-    def parse(self, parser: Any) -> nodes.Node:
-        # {% if has(key) %}{{ get(key) }}{% else %}{% set f %}body{% endset %}{{ put(key, f) }}
-        # {% endif %}: a hit costs one dictionary lookup, no macro call.
+    def parse(self, parser: Any) -> nodes.Node | list[nodes.Node]:
+        # {% set hit = get(key) %}{% if hit is not none %}{{ hit }}{% else %}{% set f %}body
+        # {% endset %}{{ put(key, f) }}{% endif %}: a hit costs one call and one lookup.
         lineno = next(parser.stream).lineno
         args = [parser.parse_expression()]
         while parser.stream.skip_if("comma"):
             args.append(parser.parse_expression())
         body = parser.parse_statements(("name:endcache",), drop_needle=True)
         key = nodes.Tuple(args, "load", lineno=lineno)
-        target = f"_fragment_{lineno}"
+        hit, target = f"_cached_{lineno}", f"_fragment_{lineno}"
+        lookup = nodes.Assign(
+            nodes.Name(hit, "store"), self.call_method("_get", [key]), lineno=lineno
+        )
         capture = nodes.AssignBlock(nodes.Name(target, "store"), None, body, lineno=lineno)
         store = nodes.Output(
             [self.call_method("_put", [key, nodes.Name(target, "load")])], lineno=lineno
         )
-        hit = nodes.Output([self.call_method("_get", [key])], lineno=lineno)
-        return nodes.If(self.call_method("_has", [key]), [hit], [], [capture, store], lineno=lineno)
+        missed = nodes.Test(nodes.Name(hit, "load"), "none", [], [], None, None, lineno=lineno)
+        shown = nodes.Output([nodes.Name(hit, "load")], lineno=lineno)
+        return [lookup, nodes.If(missed, [capture, store], [], [shown], lineno=lineno)]
 
-    def _has(self, key: tuple[Any, ...]) -> bool:
+    def _get(self, key: tuple[Any, ...]) -> Markup | None:
+        """The cached fragment, or None when it has not been rendered (or caching is off)."""
         env: Any = self.environment
-        return bool(env.fragment_cache_enabled) and key in env.fragment_cache
-
-    def _get(self, key: tuple[Any, ...]) -> Markup:
-        env: Any = self.environment
-        return Markup(env.fragment_cache[key])
+        if not env.fragment_cache_enabled:
+            return None
+        found = env.fragment_cache.get(key)
+        return None if found is None else Markup(found)
 
     def _put(self, key: tuple[Any, ...], fragment: str) -> Markup:
         env: Any = self.environment
