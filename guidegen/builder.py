@@ -5,8 +5,9 @@ payer (its hub; its sitemap), one for the site-wide pages and one for the sitema
 A unit renders a page only when the page's fingerprint differs from the manifest's, and
 writes it only when its bytes differ; a unit whose digest of inputs (dependencies.py)
 equals the manifest's is skipped without a look at its pages, so a rebuild costs time in
-proportion to what changed. Units run in forked worker processes (`--jobs`); each file is a pure function
-of its inputs, so the output is the same whatever the number of workers or shards.
+proportion to what changed. Units run in forked worker processes (`--jobs`); each file is
+a pure function of its inputs, so the output is the same whatever the number of workers
+or shards.
 Nothing is held per page: a unit returns only the manifest rows it changed, and its own.
 """
 

@@ -175,18 +175,18 @@ class FragmentCache(Extension):
         return [lookup, nodes.If(missed, [capture, store], [], [shown], lineno=lineno)]
 
     def _get(self, key: tuple[Any, ...]) -> Markup | None:
-        """The cached fragment, or None when it has not been rendered (or caching is off)."""
+        """The cached fragment, or None when it has not been rendered (or caching is off:
+        then nothing is ever stored)."""
         env: Any = self.environment
-        if not env.fragment_cache_enabled:
-            return None
-        found = env.fragment_cache.get(key)
-        return None if found is None else Markup(found)
+        found: Markup | None = env.fragment_cache.get(key)
+        return found
 
     def _put(self, key: tuple[Any, ...], fragment: str) -> Markup:
         env: Any = self.environment
+        markup = Markup(fragment)
         if env.fragment_cache_enabled:
-            env.fragment_cache[key] = fragment
-        return Markup(fragment)
+            env.fragment_cache[key] = markup
+        return markup
 
 
 class Renderer:
