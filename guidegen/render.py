@@ -30,6 +30,7 @@ from .errors import ErrorCollector, SiteError, SourceLocation
 from .hubs import HubPage
 from .models import Site
 from .pages import GuidePage, PageMeta
+from .templating import FlatGlobals
 
 TEMPLATES_DIR = "templates"
 REQUIRED_TEMPLATES = ("guide.html", "home.html", "hub.html", "404.html", "redirect.html")
@@ -197,7 +198,7 @@ class Renderer:
     ) -> None:
         self.root = root
         self.site = site
-        self.env = Environment(
+        self.env = FlatGlobals(
             loader=FileSystemLoader(str(root / TEMPLATES_DIR)),
             autoescape=True,
             undefined=StrictUndefined,
