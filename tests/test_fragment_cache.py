@@ -1,6 +1,9 @@
-"""Fragment caching ({% cache %} in templates) changes no byte of any page."""
+"""Fragment caching ({% cache %} in templates) renders a fragment once per key and changes no
+byte of any page."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from guidegen.outputs import SiteOutputs
 from guidegen.render import Renderer
@@ -21,3 +24,23 @@ def test_cached_fragments_render_the_same_bytes() -> None:
     for hub in site.hubs.all():
         assert cached.hub_output(hub, "x").make() == plain.hub_output(hub, "x").make(), hub.url
     assert site.renderer.env.fragment_cache  # type: ignore[attr-defined]
+
+
+def test_a_fragment_renders_once_per_key(tmp_path: Path) -> None:
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "templates" / "t.html").write_text(
+        '{% cache "fixed" %}[{{ count("fixed") }}]{% endcache %}'
+        '{% cache "by-who", who %}<{{ count(who) }}>{% endcache %}',
+        encoding="utf-8",
+    )
+    renderer = Renderer(tmp_path, load_site(ROOT).data.site, lambda path: path)
+    calls: dict[str, int] = {}
+
+    def count(key: str) -> str:
+        calls[key] = calls.get(key, 0) + 1
+        return key
+
+    renderer.env.globals["count"] = count
+    pages = [renderer.render("t.html", who=who) for who in ("a", "b", "a", "a", "b")]
+    assert pages == ["[fixed]<a>", "[fixed]<b>", "[fixed]<a>", "[fixed]<a>", "[fixed]<b>"]
+    assert calls == {"fixed": 1, "a": 1, "b": 1}
