@@ -25,9 +25,9 @@ from .models import GuideKey
 from .pages import (
     DESCRIPTION_MAX,
     TITLE_MAX,
-    guide_description,
+    GuidePage,
+    PageMeta,
     guide_page,
-    guide_title,
     hub_meta,
     not_found_meta,
 )
@@ -111,53 +111,27 @@ class SiteOutputs(Producer):
             site.graph.signature(key, related_keys),
         )
 
-        def make() -> bytes:
-            related = site.graph.related(key, related_keys)
-            page = guide_page(guide, site.graph, self.settings, site.facts, related, modified)
-            return site.renderer.guide(page).encode("utf-8")
+        shown: list[GuidePage] = []  # the view model, made once for the page and its warnings
+
+        def view() -> GuidePage:
+            if not shown:
+                related = site.graph.related(key, related_keys)
+                graph, facts = site.graph, site.facts
+                shown.append(guide_page(guide, graph, self.settings, facts, related, modified))
+            return shown[0]
 
         group = _payer_group(guide.payer.slug)
         lastmod = modified.isoformat() if modified else None
         return Output(
             guide.output,
             print_,
-            make,
+            lambda: site.renderer.guide(view()).encode("utf-8"),
             guide.indexable,
             lastmod,
             group,
             True,
-            lambda: self.guide_warnings(guide, names),
+            lambda: guide_warnings(guide, view().meta),
         )
-
-    def guide_warnings(self, guide: Guide, names: dict[str, object]) -> tuple[tuple[str, str], ...]:
-        """What search results would cut: titles over 60 and descriptions over 160 characters."""
-        doc = guide.doc
-        title = (
-            doc.title.render(names) if doc.title is not None else guide_title(guide, self.settings)
-        )
-        description = (
-            doc.description.render(names)
-            if doc.description is not None
-            else guide_description(guide)
-        )
-        found = []
-        if len(title) > TITLE_MAX:
-            found.append(
-                (
-                    "title-length",
-                    f"{guide.url}: the title is {len(title)} characters, over "
-                    f"{TITLE_MAX} (shorten the names, or set title: in {doc.path})",
-                )
-            )
-        if len(description) > DESCRIPTION_MAX:
-            found.append(
-                (
-                    "description-length",
-                    f"{guide.url}: the description is {len(description)} "
-                    f"characters, over {DESCRIPTION_MAX} (set description: in {doc.path})",
-                )
-            )
-        return tuple(found)
 
     def hub_output(self, hub: HubPage, group: str) -> Output:
         meta = hub_meta(hub, self.settings)
@@ -295,3 +269,26 @@ def _payer_group(slug: str) -> str:
 def _file(path: str, data: bytes) -> Output:
     """A file whose bytes are already known: its fingerprint is its content."""
     return Output(path, content_hash(data), lambda: data)
+
+
+def guide_warnings(guide: Guide, meta: PageMeta) -> tuple[tuple[str, str], ...]:
+    """What search results would cut: titles over 60 and descriptions over 160 characters."""
+    doc, title, description = guide.doc, meta.title, meta.description
+    found = []
+    if len(title) > TITLE_MAX:
+        found.append(
+            (
+                "title-length",
+                f"{guide.url}: the title is {len(title)} characters, over "
+                f"{TITLE_MAX} (shorten the names, or set title: in {doc.path})",
+            )
+        )
+    if len(description) > DESCRIPTION_MAX:
+        found.append(
+            (
+                "description-length",
+                f"{guide.url}: the description is {len(description)} "
+                f"characters, over {DESCRIPTION_MAX} (set description: in {doc.path})",
+            )
+        )
+    return tuple(found)

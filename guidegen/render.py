@@ -225,6 +225,7 @@ class Renderer:
             lstrip_blocks=True,
             keep_trailing_newline=True,
             auto_reload=False,
+            cache_size=-1,  # a plain dict: every template stays loaded, looked up without a lock
             extensions=[FragmentCache],
         )
         self.env.fragment_cache_enabled = cache_fragments  # type: ignore[attr-defined]
