@@ -19,7 +19,7 @@ import sqlite3
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 MANIFEST_DIR = ".guidegen"
 MANIFEST_NAME = "manifest.sqlite"
@@ -50,9 +50,11 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITH
 """
 
 
-@dataclass(frozen=True, slots=True)
-class FileRow:
-    """One output file as the manifest records it."""
+class FileRow(NamedTuple):
+    """One output file as the manifest records it, in the order of the table's columns.
+
+    A tuple rather than a dataclass: a build sends a hundred thousand of them from the
+    workers to the parent, and a tuple pickles in C (a frozen dataclass through Python)."""
 
     path: str
     unit: str
@@ -165,19 +167,7 @@ class Manifest:
     def upsert(self, rows: Iterable[FileRow]) -> None:
         self.db.executemany(
             f"INSERT OR REPLACE INTO files ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                (
-                    r.path,
-                    r.unit,
-                    r.fingerprint,
-                    r.hash,
-                    int(r.indexable),
-                    r.lastmod,
-                    r.sitemap,
-                    r.warnings,
-                )
-                for r in rows
-            ),
+            rows,  # FileRow is a tuple in column order; sqlite stores True as 1
         )
 
     def delete(self, paths: Iterable[str]) -> None:
