@@ -119,6 +119,8 @@ class LinkGraph:
         self._payer_ring = lru_cache(maxsize=65536)(self._payer_ring_uncached)
         # asked for by every guide of a (payer, drug) unit in a row
         self._reason_ring = lru_cache(maxsize=64)(self._reason_ring_uncached)
+        # the same for every payer unless thin pages are skipped; units go drug by drug
+        self._same_reason = lru_cache(maxsize=4096)(self._same_reason_uncached)
 
     # Rings -------------------------------------------------------------------------
     def _drugs_with_page(self, payer: int, reason: int) -> list[int]:
@@ -150,17 +152,19 @@ class LinkGraph:
         return Ring.of(r for r in reasons if self.matrix.exists(payer, drug, r))
 
     # Related guides --------------------------------------------------------------------
-    def same_reason_drugs(self, key: GuideKey) -> list[int]:
+    def same_reason_drugs(self, key: GuideKey) -> tuple[int, ...]:
         """Other drugs at this payer for this reason: same class first, then by name."""
         # The rings depend on the payer only when thin pages are skipped.
-        payer = key.payer if self._skip else 0
-        drug_class = self.data.drugs[key.drug].drug_class
+        return self._same_reason(key.payer if self._skip else 0, key.drug, key.reason)
+
+    def _same_reason_uncached(self, payer: int, drug: int, reason: int) -> tuple[int, ...]:
+        drug_class = self.data.drugs[drug].drug_class
         picked: list[int] = []
         if drug_class is not None:
-            picked = self._classmates(payer, key.reason, drug_class).neighbours(key.drug)
-        by_name = self._drugs_by_name(payer, key.reason)
-        picked += by_name.after(key.drug, SAME_REASON_LINKS - len(picked), skip=picked)
-        return picked[:SAME_REASON_LINKS]
+            picked = self._classmates(payer, reason, drug_class).neighbours(drug)
+        by_name = self._drugs_by_name(payer, reason)
+        picked += by_name.after(drug, SAME_REASON_LINKS - len(picked), skip=picked)
+        return tuple(picked[:SAME_REASON_LINKS])
 
     def related_keys(self, key: GuideKey) -> RelatedKeys:
         """Which guides a guide links to, as keys: cheap enough to fingerprint every page."""
@@ -191,7 +195,7 @@ class LinkGraph:
             )
         ):
             following = None
-        return RelatedKeys(tuple(drugs), tuple(payers), tuple(reasons), following)
+        return RelatedKeys(drugs, tuple(payers), tuple(reasons), following)
 
     def signature(self, key: GuideKey, related: RelatedKeys) -> str:
         """What the related links of a guide show, digested from the records they name."""
@@ -227,18 +231,19 @@ class LinkGraph:
         d = self.data
         payer, drug, reason = d.payers[key.payer], d.drugs[key.drug], d.reasons[key.reason]
         found = keys or self.related_keys(key)
+        link, p, dr, r = self._link, key.payer, key.drug, key.reason
         groups = [
             LinkGroup(
                 f"Other drugs denied {reason.title_phrase} by {payer.short_name}",
-                tuple(self._link(GuideKey(key.payer, o, key.reason)) for o in found.drugs),
+                tuple([link(p, other, r) for other in found.drugs]),
             ),
             LinkGroup(
                 f"{drug.name} at other health plans",
-                tuple(self._link(GuideKey(p, key.drug, key.reason)) for p in found.payers),
+                tuple([link(other, dr, r) for other in found.payers]),
             ),
             LinkGroup(
                 f"Other {drug.name} denials at {payer.short_name}",
-                tuple(self._link(GuideKey(key.payer, key.drug, r)) for r in found.reasons),
+                tuple([link(p, dr, other) for other in found.reasons]),
             ),
         ]
         if found.following is not None:
@@ -246,12 +251,14 @@ class LinkGraph:
             heading = (
                 f"More {payer.short_name} appeal guides" if same_payer else "More appeal guides"
             )
-            groups.append(LinkGroup(heading, (self._link(found.following),)))
+            f = found.following
+            groups.append(LinkGroup(heading, (link(f.payer, f.drug, f.reason),)))
         return tuple(g for g in groups if g.links)
 
-    def _link(self, key: GuideKey) -> Link:
+    def _link(self, payer_index: int, drug_index: int, reason_index: int) -> Link:
         d = self.data
-        payer, drug, reason = d.payers[key.payer], d.drugs[key.drug], d.reasons[key.reason]
+        payer, drug = d.payers[payer_index], d.drugs[drug_index]
+        reason = d.reasons[reason_index]
         url = guide_url(payer.slug, drug.slug, reason.slug)
         return Link(url, guide_link_text(drug, reason, payer))
 
