@@ -232,18 +232,17 @@ def run_unit(unit: Unit) -> UnitResult:
                 for kind, message in decode_warnings(old.warnings):
                     result.warnings.add(kind, message)
                 continue
+            data = output.make()
             found = output.warnings()
             for kind, message in found:
                 result.warnings.add(kind, message)
-            row_of = _row_factory(output, key, encode_warnings(found))
-            data = output.make()
             result.rendered += 1
             digest = content_hash(data)
             if old is None or old.hash != digest:
                 state.workspace.write(output.path, data)
                 result.written += 1
                 result.bytes += len(data)
-            result.rows.append(row_of(digest))
+            result.rows.append(_row(output, key, digest, encode_warnings(found)))
     except SiteError as error:
         result.error = error
         return result
@@ -264,20 +263,17 @@ def _unchanged(producer: Producer, unit: Unit, stored: UnitRow) -> bool:
     return digest is not None and digest == stored.digest
 
 
-def _row_factory(output: Output, unit: str, warnings: str) -> Callable[[str], FileRow]:
-    def make(digest: str) -> FileRow:
-        return FileRow(
-            output.path,
-            unit,
-            output.fingerprint,
-            digest,
-            output.indexable,
-            output.lastmod,
-            output.sitemap,
-            warnings,
-        )
-
-    return make
+def _row(output: Output, unit: str, digest: str, warnings: str) -> FileRow:
+    return FileRow(
+        output.path,
+        unit,
+        output.fingerprint,
+        digest,
+        output.indexable,
+        output.lastmod,
+        output.sitemap,
+        warnings,
+    )
 
 
 def _run_batch(units: list[Unit]) -> UnitResult:

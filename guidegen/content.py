@@ -64,7 +64,7 @@ class ContentDoc:
 
     def used_values(self, names: dict[str, Any]) -> tuple[Any, ...]:
         """The values of the fields this write-up prints: what its output depends on."""
-        return tuple(getattr(names[root], attr, None) for root, attr in self.uses)
+        return tuple([getattr(names[root], attr, None) for root, attr in self.uses])
 
     @property
     def source(self) -> str:
