@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from functools import cache
 
 from .builder import Output, Producer, Unit, content_hash, fingerprint
 from .content import ContentDoc
@@ -111,14 +112,10 @@ class SiteOutputs(Producer):
             site.graph.signature(key, related_keys),
         )
 
-        shown: list[GuidePage] = []  # the view model, made once for the page and its warnings
-
+        @cache  # the view model, made once for the page and for its warnings
         def view() -> GuidePage:
-            if not shown:
-                related = site.graph.related(key, related_keys)
-                graph, facts = site.graph, site.facts
-                shown.append(guide_page(guide, graph, self.settings, facts, related, modified))
-            return shown[0]
+            related = site.graph.related(key, related_keys)
+            return guide_page(guide, site.graph, self.settings, site.facts, related, modified)
 
         group = _payer_group(guide.payer.slug)
         lastmod = modified.isoformat() if modified else None
