@@ -30,9 +30,9 @@ from markupsafe import Markup
 
 from .errors import ErrorCollector, SiteError, SourceLocation
 from .hubs import HubPage
+from .jinja_env import FlatGlobals
 from .models import Site
 from .pages import GuidePage, PageMeta
-from .templating import FlatGlobals
 
 TEMPLATES_DIR = "templates"
 REQUIRED_TEMPLATES = ("guide.html", "home.html", "hub.html", "404.html", "redirect.html")
