@@ -18,7 +18,7 @@ import multiprocessing
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from .errors import SiteError
 from .manifest import (
@@ -47,8 +47,7 @@ class Unit:
     drug: int = -1
 
 
-@dataclass(frozen=True, slots=True)
-class Output:
+class Output(NamedTuple):
     """One file a unit produces: its place and inputs, and how to make its bytes."""
 
     path: str

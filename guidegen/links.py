@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
+from typing import NamedTuple
 
 from .matrix import Guide, Matrix, guide_url
 from .models import DenialReason, Drug, GuideKey, Link, Payer, ThinPolicy
@@ -46,14 +47,12 @@ def reason_url(reason: DenialReason) -> str:
     return f"/reasons/{reason.slug}/"
 
 
-@dataclass(frozen=True, slots=True)
-class LinkGroup:
+class LinkGroup(NamedTuple):
     heading: str
     links: tuple[Link, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class RelatedKeys:
+class RelatedKeys(NamedTuple):
     """The guides one guide links to: same reason at its payer, same drug and reason at other
     payers, other reasons for its payer and drug, and the next guide when not among them."""
 

@@ -11,8 +11,8 @@ Renders nothing and touches no files.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from functools import cached_property
+from typing import NamedTuple
 
 from .content import Content, ContentDoc
 from .data import SiteData
@@ -28,8 +28,7 @@ def output_path(url: str) -> str:
     return url.strip("/") + "/index.html" if url != "/" else "index.html"
 
 
-@dataclass(frozen=True, slots=True)
-class Guide:
+class Guide(NamedTuple):
     """One page of the matrix and the write-up it shows."""
 
     key: GuideKey

@@ -9,8 +9,8 @@ to what search results show, dropping the least important words first. Produces 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import NamedTuple
 from urllib.parse import parse_qsl, quote_plus, urlencode, urlsplit, urlunsplit
 
 from markupsafe import Markup
@@ -40,8 +40,7 @@ TITLE_MAX = 60
 DESCRIPTION_MAX = 160
 
 
-@dataclass(frozen=True)
-class PageMeta:
+class PageMeta(NamedTuple):
     """The <head> facts of a page."""
 
     title: str
@@ -52,23 +51,21 @@ class PageMeta:
     reviewed_by: str | None = None
     reviewed_on: dt.date | None = None
     og_type: str = "website"
-    jsonld: Markup = field(default_factory=Markup)
+    jsonld: Markup = Markup()
 
     @property
     def robots(self) -> str:
         return "index, follow" if self.indexable else "noindex, follow"
 
 
-@dataclass(frozen=True)
-class CallToAction:
+class CallToAction(NamedTuple):
     url: str
     list_price: str
     first_letter_price: str
     promo_code: str
 
 
-@dataclass(frozen=True)
-class GuideFacts:
+class GuideFacts(NamedTuple):
     """What a guide may show of its records (see models.PayerFacts)."""
 
     payer: PayerFacts
@@ -102,8 +99,7 @@ class Facts:
         )
 
 
-@dataclass(frozen=True)
-class GuidePage:
+class GuidePage(NamedTuple):
     guide: GuideFacts
     meta: PageMeta
     heading: str
