@@ -312,15 +312,17 @@ def run_units(
 
 
 def _batches(units: Plan, jobs: int) -> Iterator[list[Unit]]:
-    """Small enough batches to balance the workers, large enough to keep overhead low;
-    made as the pool takes them."""
-    size = max(1, min(64, len(units) // (jobs * 16) or 1))
+    """Runs of consecutive units, made as the pool takes them: each drug's guide units in a
+    batch of their own, so that one worker, not every worker, compiles the drug's
+    write-ups; and no batch longer than an eighth of a worker's share, so that the workers
+    stay balanced."""
+    size = max(1, len(units) // (jobs * 8))
     batch: list[Unit] = []
     for unit in units:
-        batch.append(unit)
-        if len(batch) == size:
+        if batch and (len(batch) == size or unit.drug != batch[-1].drug):
             yield batch
             batch = []
+        batch.append(unit)
     if batch:
         yield batch
 

@@ -111,3 +111,18 @@ def test_the_plan_is_made_as_it_is_walked_and_shards_partition_it() -> None:
     shards = [plan(payers, drugs, (k, 2)) for k in (1, 2)]
     assert [len(s) for s in shards] == [len(list(s)) for s in shards] == [2 + 2 * 4, 1 * 4]
     assert sorted(k for s in shards for k in s.unit_keys()) == sorted(u.key for u in units)
+
+
+def test_workers_take_a_drug_at_a_time_in_balanced_batches() -> None:
+    from guidegen.builder import _batches, plan
+
+    payers, drugs = [f"p{i}" for i in range(5)], [f"d{i}" for i in range(20)]
+    units = plan(payers, drugs)
+    batches = list(_batches(units, jobs=2))
+    assert [u for b in batches for u in b] == list(units)  # every unit, in order
+    guide_batches = [b for b in batches if b[0].kind == "guides"]
+    assert len(guide_batches) == len(drugs)  # a drug's write-ups compile in one worker
+    assert all(len({u.drug for u in b}) == 1 for b in guide_batches)
+    many_payers = plan([f"p{i}" for i in range(200)], drugs[:1])
+    sizes = [len(b) for b in _batches(many_payers, jobs=2)]
+    assert max(sizes) <= len(many_payers) // 16  # a big drug is split to keep workers busy
