@@ -36,8 +36,6 @@ CREATE TABLE IF NOT EXISTS files (
     sitemap TEXT,
     warnings TEXT NOT NULL DEFAULT ''
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS files_unit ON files (unit);
-CREATE INDEX IF NOT EXISTS files_sitemap ON files (sitemap, path) WHERE indexable = 1;
 CREATE TABLE IF NOT EXISTS units (
     unit TEXT PRIMARY KEY,
     digest TEXT NOT NULL,
@@ -48,6 +46,10 @@ CREATE TABLE IF NOT EXISTS units (
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 """
+_INDEXES = (
+    "CREATE INDEX IF NOT EXISTS files_unit ON files (unit)",
+    "CREATE INDEX IF NOT EXISTS files_sitemap ON files (sitemap, path) WHERE indexable = 1",
+)
 
 
 class FileRow(NamedTuple):
@@ -131,6 +133,8 @@ class Manifest:
         self.db.execute(f"PRAGMA journal_mode={'WAL' if busy else 'DELETE'}")
         self.db.execute("PRAGMA synchronous=OFF")
         self.db.executescript(_SCHEMA)
+        for statement in _INDEXES:
+            self.db.execute(statement)
 
     def close(self) -> None:
         self.db.close()
@@ -224,8 +228,16 @@ class Manifest:
     def count(self) -> int:
         return int(self.db.execute("SELECT COUNT(*) FROM files").fetchone()[0])
 
-    def begin(self) -> None:
+    def begin(self, fresh: bool = False) -> None:
+        """Start the build's transaction. A `fresh` manifest, filled from empty and not read
+        until it is committed, makes its indexes at the commit: sorting every row once
+        costs half as much as keeping two indexes up to date row by row."""
         self.db.execute("BEGIN")
+        if fresh:
+            self.db.execute("DROP INDEX IF EXISTS files_unit")
+            self.db.execute("DROP INDEX IF EXISTS files_sitemap")
 
     def commit(self) -> None:
+        for statement in _INDEXES:
+            self.db.execute(statement)
         self.db.execute("COMMIT")

@@ -119,7 +119,7 @@ def build_site(
     try:
         workspace = generations.open(options.clean)
         manifest = workspace.manifest(busy=True)
-        manifest.begin()
+        manifest.begin(fresh=workspace.fresh)
         _content_warnings(site, report.warnings)
         _run(site, workspace, manifest, options, report, progress)
         if options.strict and report.warnings:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sqlite3
 from pathlib import Path
 
 from .conftest import edit, run
@@ -18,6 +19,11 @@ def test_build_reports_what_it_did(mini_site: Path) -> None:
     assert summary is not None and summary.group(1) == summary.group(2), result.output
     assert (mini_site / "output/acme/alphamab/step-therapy/index.html").is_file()
     assert (mini_site / "output/.guidegen-output").is_file()
+    # a fresh manifest makes its indexes at the end of the build: they must be there
+    db = sqlite3.connect(mini_site / "output/.guidegen/manifest.sqlite")
+    indexes = db.execute("SELECT name FROM sqlite_master WHERE type = 'index'").fetchall()
+    db.close()
+    assert {"files_unit", "files_sitemap"} <= {name for (name,) in indexes}
 
 
 def test_two_builds_are_byte_identical(mini_site: Path, tmp_path: Path) -> None:
