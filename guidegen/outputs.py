@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
-from functools import cache
 
 from .builder import Output, Producer, Unit, content_hash, fingerprint
 from .content import ContentDoc
@@ -112,10 +111,15 @@ class SiteOutputs(Producer):
             site.graph.signature(key, related_keys),
         )
 
-        @cache  # the view model, made once for the page and for its warnings
-        def view() -> GuidePage:
-            related = site.graph.related(key, related_keys)
-            return guide_page(guide, site.graph, self.settings, site.facts, related, modified)
+        made: list[GuidePage] = []  # the view model, made once for the page and its warnings
+
+        def view() -> GuidePage:  # (functools.cache would cost more to set up than to call)
+            if not made:
+                related = site.graph.related(key, related_keys)
+                made.append(
+                    guide_page(guide, site.graph, self.settings, site.facts, related, modified)
+                )
+            return made[0]
 
         group = _payer_group(guide.payer.slug)
         lastmod = modified.isoformat() if modified else None
