@@ -55,12 +55,14 @@ def _dumps(document: Any) -> str:
 
 
 def _fragment(node: Any) -> orjson.Fragment:
-    return orjson.Fragment(orjson.dumps(node, option=orjson.OPT_SORT_KEYS))
+    # as a str: the bytes orjson returns keep its whole buffer (kilobytes for a few dozen)
+    return orjson.Fragment(orjson.dumps(node, option=orjson.OPT_SORT_KEYS).decode("utf-8"))
 
 
 class _Memo(dict[Any, tuple[Any, orjson.Fragment]]):
-    """Fragments of values seen before, by identity: the records and the site are made
-    once per build, and hashing a record by its fields would cost more than it saves."""
+    """Fragments of values seen before, by identity: the site and the records' facts are
+    made once per build, and hashing a record by its fields would cost more than it saves.
+    Only for such values: a key made anew for each page would never be found again."""
 
     def get_or_make(self, key: Any, make: Callable[[], Any]) -> orjson.Fragment:
         found = self.get(id(key))
@@ -71,7 +73,7 @@ class _Memo(dict[Any, tuple[Any, orjson.Fragment]]):
         return found[1]
 
 
-_PUBLISHERS, _ABOUTS, _DRUGS = _Memo(), _Memo(), _Memo()
+_PUBLISHERS, _ABOUTS = _Memo(), _Memo()
 
 
 def organization(site: Site) -> Node:
@@ -161,5 +163,5 @@ def hub_node(
     """A hub: a CollectionPage, about the drug when it lists one drug's guides."""
     node = _page(site, "CollectionPage", canonical, heading, description)
     if drug is not None:
-        node["about"] = _DRUGS.get_or_make(drug, lambda: _drug(drug, with_class=False))
+        node["about"] = _drug(drug, with_class=False)  # a hub's facts are made per hub
     return node
