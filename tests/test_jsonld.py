@@ -64,8 +64,11 @@ def test_guide_script_equals_one_serialization_and_stays_safe() -> None:
             {"@type": "ListItem", "position": i, "name": c.text, "item": site.absolute(c.url)}
             for i, c in enumerate(crumbs, start=1)
         ]
-        breadcrumb = {"@type": "BreadcrumbList", "@id": f"{args[0]}#breadcrumb"}
-        breadcrumb["itemListElement"] = items  # type: ignore[assignment]
+        breadcrumb = {
+            "@type": "BreadcrumbList",
+            "@id": f"{args[0]}#breadcrumb",
+            "itemListElement": items,
+        }
         expected = _whole({"@context": "https://schema.org", "@graph": [node, breadcrumb]})
         assert str(made) == expected
         assert "</script" not in str(made)[len('<script type="application/ld+json">') : -9]
