@@ -13,6 +13,7 @@ Nothing is held per page: a unit returns only the manifest rows it changed, and 
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import multiprocessing
 import os
@@ -305,6 +306,7 @@ def run_units(
                 on_result(run_unit(unit))
             return
         batches = _batches(units, jobs)
+        gc.collect()  # the load's cyclic garbage, freed once here rather than in each worker
         context = multiprocessing.get_context("fork")
         with context.Pool(jobs) as pool:
             for result in pool.imap(_run_batch, batches, chunksize=1):

@@ -121,7 +121,7 @@ def _compiled_body(file: str, rel: str, digest: str, plain: bool, trust_html: bo
     return (fast if plain else sandboxed).from_string(html)
 
 
-@lru_cache(maxsize=1024)
+@lru_cache(maxsize=256)
 def _compiled_front(source: str) -> Any:
     return _environments()[1].from_string(source)
 
@@ -397,8 +397,14 @@ def content_files(root: Path, errors: ErrorCollector) -> list[Path]:
 
 
 def check_renders(content: Content, data: SiteData, errors: ErrorCollector) -> None:
-    """Render every write-up once per shape of page it serves (see templating)."""
+    """Render every write-up once per shape of page it serves (see templating).
+
+    The templates the check compiled are dropped after it: pages compile the ones they
+    use, and the build's workers, forked after the check, would otherwise each start with
+    the last few hundred of them (at 1M guides, ~4 MB a process, counted in every one)."""
     templating.check_renders(content.all(), data, errors)
+    _compiled_body.cache_clear()
+    _compiled_front.cache_clear()
 
 
 def load_content(

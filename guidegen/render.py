@@ -152,9 +152,9 @@ class FragmentCache(Extension):
 
     For parts of a page that depend on nothing but the listed keys (and the site-wide
     globals), such as the appeal-rights section every guide shows. The cache lives as long
-    as the Renderer, i.e. one build; the fingerprint of every page already covers the
-    templates. `Renderer(cache_fragments=False)` turns it off, which tests use to show
-    that caching changes no byte."""
+    as the Renderer, i.e. one build, and holds at most `FRAGMENT_LIMIT` fragments; the
+    fingerprint of every page already covers the templates. `Renderer(cache_fragments=False)`
+    turns it off, which tests use to show that caching changes no byte."""
 
     tags = {"cache"}
 
@@ -189,6 +189,11 @@ class FragmentCache(Extension):
 
 
 _GET, _PUT = "_fragment_cache_get", "_fragment_cache_put"
+# Fragments kept at most; the cache starts again when full. Units run drug by drug, so a
+# worker needs a few dozen at a time (a drug's twelve reasons, the site-wide ones), while
+# the keys of a whole site can be many: 4,680 drug and reason pairs at 1M guides, or one
+# per page if a template keys a fragment by the guide.
+FRAGMENT_LIMIT = 512
 
 
 # Both take the context so that Jinja's optimizer cannot call them while compiling a
@@ -207,7 +212,10 @@ def _fragment_put(context: Context, fragment: str, key: tuple[Any, ...]) -> Mark
     env: Any = context.environment
     markup = Markup(fragment)
     if env.fragment_cache_enabled:
-        env.fragment_cache[key] = markup
+        cache = env.fragment_cache
+        if len(cache) >= FRAGMENT_LIMIT:
+            cache.clear()
+        cache[key] = markup
     return markup
 
 

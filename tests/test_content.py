@@ -7,14 +7,16 @@ from pathlib import Path
 
 import pytest
 
+from guidegen import content as write_ups
 from guidegen.content import load_content, render_doc
 from guidegen.data import load_site_data
 from guidegen.errors import ErrorCollector
 from guidegen.markup import lint, markdown_to_template_source
 from guidegen.models import ContentLevel
+from guidegen.sitemodel import load_site
 from guidegen.templating import page_names
 
-from .conftest import edit
+from .conftest import ROOT, edit
 
 
 def load(root: Path):  # type: ignore[no-untyped-def]
@@ -134,3 +136,17 @@ def test_bodies_are_read_again_when_rendered_and_must_be_what_was_checked(
     )
     with pytest.raises(SiteError, match="changed while the site was being built"):
         _ = doc.body
+
+
+def test_the_load_check_leaves_no_compiled_write_up_behind() -> None:
+    """A build's workers are forked after the check: they should not each inherit the
+    templates it compiled, only compile the ones their pages use."""
+    site = load_site(ROOT)
+    assert write_ups._compiled_body.cache_info().currsize == 0
+    assert write_ups._compiled_front.cache_info().currsize == 0
+    key = next(iter(site.matrix.all_keys()))
+    guide = site.matrix.guide(key)
+    assert "<" in render_doc(
+        guide.doc, page_names(guide.payer, guide.drug, guide.reason, site.data.site)
+    )
+    assert write_ups._compiled_body.cache_info().currsize == 1

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
+from guidegen import render
 from guidegen.outputs import SiteOutputs
 from guidegen.render import Renderer
 from guidegen.sitemodel import load_site
@@ -26,14 +29,11 @@ def test_cached_fragments_render_the_same_bytes() -> None:
     assert site.renderer.env.fragment_cache  # type: ignore[attr-defined]
 
 
-def test_a_fragment_renders_once_per_key(tmp_path: Path) -> None:
-    (tmp_path / "templates").mkdir()
-    (tmp_path / "templates" / "t.html").write_text(
-        '{% cache "fixed" %}[{{ count("fixed") }}]{% endcache %}'
-        '{% cache "by-who", who %}<{{ count(who) }}>{% endcache %}',
-        encoding="utf-8",
-    )
-    renderer = Renderer(tmp_path, load_site(ROOT).data.site, lambda path: path)
+def counting_renderer(root: Path, source: str) -> tuple[Renderer, dict[str, int]]:
+    """A renderer of one template `t.html`, whose `count(key)` counts its calls by key."""
+    (root / "templates").mkdir()
+    (root / "templates" / "t.html").write_text(source, encoding="utf-8")
+    renderer = Renderer(root, load_site(ROOT).data.site, lambda path: path)
     calls: dict[str, int] = {}
 
     def count(key: str) -> str:
@@ -41,6 +41,32 @@ def test_a_fragment_renders_once_per_key(tmp_path: Path) -> None:
         return key
 
     renderer.env.globals["count"] = count
+    return renderer, calls
+
+
+def test_a_fragment_renders_once_per_key(tmp_path: Path) -> None:
+    renderer, calls = counting_renderer(
+        tmp_path,
+        '{% cache "fixed" %}[{{ count("fixed") }}]{% endcache %}'
+        '{% cache "by-who", who %}<{{ count(who) }}>{% endcache %}',
+    )
     pages = [renderer.render("t.html", who=who) for who in ("a", "b", "a", "a", "b")]
     assert pages == ["[fixed]<a>", "[fixed]<b>", "[fixed]<a>", "[fixed]<a>", "[fixed]<b>"]
     assert calls == {"fixed": 1, "a": 1, "b": 1}
+
+
+def test_the_cache_holds_at_most_its_limit_and_starts_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(render, "FRAGMENT_LIMIT", 3)
+    renderer, calls = counting_renderer(
+        tmp_path, '{% cache "by-who", who %}<{{ count(who) }}>{% endcache %}'
+    )
+    cache = renderer.env.fragment_cache  # type: ignore[attr-defined]
+    sizes = []
+    for who in "abcabcd":
+        assert renderer.render("t.html", who=who) == f"<{who}>"
+        sizes.append(len(cache))
+    # a, b and c fill it; their second turn hits; d finds it full, so it starts again
+    assert sizes == [1, 2, 3, 3, 3, 3, 1]
+    assert calls == {"a": 1, "b": 1, "c": 1, "d": 1}
