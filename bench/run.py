@@ -342,6 +342,15 @@ def table(rows: list[dict[str, object]], jobs: int) -> str:
                 else "-"
             ),
         ),  # type: ignore[operator]
+        (
+            # what 1.2x of the floor leaves to spend: every core busy for 1.2x its time
+            f"CPU that fits in 1.2x the floor on {jobs} cores / plain script's CPU (s)",
+            lambda r: (
+                f"{f(jobs * 1.2 * r['floor_s'])} / {f(r.get('plain_cpu_s'))}"
+                if r.get("floor_s")
+                else "-"
+            ),
+        ),
         ("Hugo 0.168, same pages (s)", lambda r: f(r.get("hugo_s"))),
         (
             "Hugo / full build",
