@@ -4,7 +4,10 @@ Loads a site (for instance a synthetic one written by `bench/run.py` or `bench/s
 takes the guides of the first units, and times with the process's CPU clock, best of
 `--repeat` passes: the output record (matrix lookup, related-link keys, fingerprint), the view
 model (`guide_page`), the template, and the content hash. The figures are µs per guide; they
-are what the full build's CPU is made of, less the kernel's cost of writing the files.
+are what the full build's CPU is made of, less the kernel's cost of writing the files. On a
+site with reason write-ups in content/reasons/ (the sample, or one written by bench/synth.py)
+it also times, for the same guides, the flat template of `bench/plain_jinja.py` padded to the
+same page size: what the benchmark's simplest generator spends on a page.
 
     python bench/pagecost.py SITE_ROOT [--guides 3000] [--repeat 5]
 """
@@ -17,6 +20,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from jinja2 import Environment
+from markupsafe import Markup
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
@@ -25,7 +31,7 @@ from guidegen.dependencies import UnitDeps  # noqa: E402
 from guidegen.models import GuideKey  # noqa: E402
 from guidegen.outputs import SiteOutputs  # noqa: E402
 from guidegen.pages import guide_page  # noqa: E402
-from guidegen.sitemodel import load_site  # noqa: E402
+from guidegen.sitemodel import LoadedSite, load_site  # noqa: E402
 
 
 def best(repeat: int, run: Callable[[], object]) -> float:
@@ -36,6 +42,39 @@ def best(repeat: int, run: Callable[[], object]) -> float:
         run()
         times.append(time.process_time() - started)
     return min(times)
+
+
+def plain_pages(
+    site: LoadedSite, root: Path, keys: list[GuideKey], page_bytes: int
+) -> Callable[[], object]:
+    """Rendering the same guides through bench/plain_jinja.py's template, as it does."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    import plain_jinja  # noqa: PLC0415  (a script beside this one, not a package)
+
+    plain_jinja.load(root)
+    data = plain_jinja.DATA
+    template = Environment(autoescape=True).from_string(plain_jinja.TEMPLATE)
+    contexts = []
+    for key in keys:
+        payer, drug = data["payers"][key.payer], data["drugs"][key.drug]
+        reasons = [r for r in data["reasons"] if not drug.reasons or r.slug in drug.reasons]
+        reason = data["reasons"][key.reason]
+        guide = site.matrix.guide(key)
+        assert (payer.slug, drug.slug, reason.slug) == (  # the same records, in the same order
+            guide.payer.slug,
+            guide.drug.slug,
+            guide.reason.slug,
+        )
+        others = [r for r in reasons if r is not reason]
+        contexts.append(
+            dict(payer=payer, drug=drug, reason=reason, others=others, base=data["base"])
+            | dict(body=data["bodies"][reason.slug], padding="")
+        )
+    short = len(template.render(contexts[0]).encode("utf-8"))
+    padding = Markup("<p hidden>%s</p>") % ("x" * max(0, page_bytes - short - 16))
+    for context in contexts:
+        context["padding"] = padding
+    return lambda: [template.render(context).encode("utf-8") for context in contexts]
 
 
 def main() -> None:
@@ -88,6 +127,11 @@ def main() -> None:
         "content hash": lambda: [content_hash(h) for h in html],
         "whole page (record + make + hash)": whole,
     }
+    if (args.root / "content" / "reasons").is_dir():  # a site written by bench/synth.py
+        size = sum(map(len, html)) // len(html)
+        stages["the plain script's flat template, same size"] = plain_pages(
+            site, args.root, keys, size
+        )
     print(f"{len(keys):,} guides of {args.root}, best of {args.repeat}, CPU µs per guide:")
     for label, run in stages.items():
         print(f"  {label:<52} {best(args.repeat, run) / len(keys) * 1e6:8.1f}")
