@@ -20,9 +20,6 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from jinja2 import Environment
-from markupsafe import Markup
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
@@ -53,11 +50,10 @@ def plain_pages(
 
     plain_jinja.load(root)
     data = plain_jinja.DATA
-    template = Environment(autoescape=True).from_string(plain_jinja.TEMPLATE)
+    template = plain_jinja.template()
     contexts = []
     for key in keys:
         payer, drug = data["payers"][key.payer], data["drugs"][key.drug]
-        reasons = [r for r in data["reasons"] if not drug.reasons or r.slug in drug.reasons]
         reason = data["reasons"][key.reason]
         guide = site.matrix.guide(key)
         assert (payer.slug, drug.slug, reason.slug) == (  # the same records, in the same order
@@ -65,16 +61,13 @@ def plain_pages(
             guide.drug.slug,
             guide.reason.slug,
         )
-        others = [r for r in reasons if r is not reason]
         contexts.append(
-            dict(payer=payer, drug=drug, reason=reason, others=others, base=data["base"])
-            | dict(body=data["bodies"][reason.slug], padding="")
+            plain_jinja.guide_context(payer, drug, reason, plain_jinja.drug_reasons(drug))
         )
-    short = len(template.render(contexts[0]).encode("utf-8"))
-    padding = Markup("<p hidden>%s</p>") % ("x" * max(0, page_bytes - short - 16))
-    for context in contexts:
-        context["padding"] = padding
-    return lambda: [template.render(context).encode("utf-8") for context in contexts]
+    padding = plain_jinja.padding_for(template, contexts[0], page_bytes)
+    return lambda: [
+        template.render(context, padding=padding).encode("utf-8") for context in contexts
+    ]
 
 
 def main() -> None:
@@ -127,7 +120,7 @@ def main() -> None:
         "content hash": lambda: [content_hash(h) for h in html],
         "whole page (record + make + hash)": whole,
     }
-    if (args.root / "content" / "reasons").is_dir():  # a site written by bench/synth.py
+    if (args.root / "content" / "reasons").is_dir():  # see the docstring
         size = sum(map(len, html)) // len(html)
         stages["the plain script's flat template, same size"] = plain_pages(
             site, args.root, keys, size

@@ -28,7 +28,7 @@ from typing import Any
 
 import markdown
 import yaml
-from jinja2 import Environment
+from jinja2 import Environment, Template
 from markupsafe import Markup
 
 TEMPLATE = """<!doctype html>
@@ -94,23 +94,46 @@ def _record(fields: dict[str, Any], *optional: str) -> SimpleNamespace:
     return SimpleNamespace(**({name: "" for name in optional} | fields))
 
 
+def template() -> Template:
+    return Environment(autoescape=True).from_string(TEMPLATE)
+
+
+def drug_reasons(drug: SimpleNamespace) -> list[SimpleNamespace]:
+    """The reasons a drug has guides for (all of them when its record lists none)."""
+    return [r for r in DATA["reasons"] if not drug.reasons or r.slug in drug.reasons]
+
+
+def guide_context(
+    payer: SimpleNamespace,
+    drug: SimpleNamespace,
+    reason: SimpleNamespace,
+    reasons: list[SimpleNamespace],
+) -> dict[str, Any]:
+    """What the template prints for one guide, but the padding; `reasons` are the drug's."""
+    others = [r for r in reasons if r is not reason]
+    context = dict(payer=payer, drug=drug, reason=reason, others=others)
+    context.update(body=DATA["bodies"][reason.slug], base=DATA["base"])
+    return context
+
+
+def padding_for(template: Template, context: dict[str, Any], page_bytes: int) -> Markup:
+    """One constant block, as a cached fragment would be, that brings a page to `page_bytes`."""
+    short = len(template.render(context, padding="").encode("utf-8"))
+    return Markup("<p hidden>%s</p>") % ("x" * max(0, page_bytes - short - 16))
+
+
 def write_pages(out: str, worker: int, workers: int, page_bytes: int) -> tuple[int, int]:
-    env = Environment(autoescape=True)
-    template = env.from_string(TEMPLATE)
+    page = template()
     padding: Markup | None = None
     pages = size = 0
     for payer in DATA["payers"][worker::workers]:
         for drug in DATA["drugs"]:
-            allowed = drug.reasons
-            reasons = [r for r in DATA["reasons"] if not allowed or r.slug in allowed]
+            reasons = drug_reasons(drug)
             for reason in reasons:
-                others = [r for r in reasons if r is not reason]
-                context = dict(payer=payer, drug=drug, reason=reason, others=others)
-                context.update(body=DATA["bodies"][reason.slug], base=DATA["base"])
-                if padding is None:  # one constant block, as a cached fragment would be
-                    short = len(template.render(context, padding="").encode("utf-8"))
-                    padding = Markup("<p hidden>%s</p>") % ("x" * max(0, page_bytes - short - 16))
-                data = template.render(context, padding=padding).encode("utf-8")
+                context = guide_context(payer, drug, reason, reasons)
+                if padding is None:
+                    padding = padding_for(page, context, page_bytes)
+                data = page.render(context, padding=padding).encode("utf-8")
                 folder = os.path.join(out, payer.slug, drug.slug, reason.slug)
                 os.makedirs(folder, exist_ok=True)
                 fd = os.open(os.path.join(folder, "index.html"), os.O_WRONLY | os.O_CREAT, 0o644)

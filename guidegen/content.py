@@ -399,9 +399,11 @@ def content_files(root: Path, errors: ErrorCollector) -> list[Path]:
 def check_renders(content: Content, data: SiteData, errors: ErrorCollector) -> None:
     """Render every write-up once per shape of page it serves (see templating).
 
-    The templates the check compiled are dropped after it: pages compile the ones they
-    use, and the build's workers, forked after the check, would otherwise each start with
-    the last few hundred of them (at 1M guides, ~4 MB a process, counted in every one)."""
+    Every compiled write-up template is dropped after it: the front matter the check
+    compiled (it compiles bodies apart, uncached) and any body an earlier use of this
+    process did. Pages compile the ones they use, and the build's workers, forked after the
+    check, would otherwise each start with the last few hundred of them, counted in every
+    process."""
     templating.check_renders(content.all(), data, errors)
     _compiled_body.cache_clear()
     _compiled_front.cache_clear()
