@@ -3,7 +3,9 @@
 Loads every file of a built output into memory first (not timed), then writes them into
 an empty folder, creating the same folders, with one writer process and with two; the
 better time is the floor a generator is compared with. The writers' CPU time (user and
-system) is reported too: on this machine creating files is CPU work in the kernel.
+system) is reported too, and the busy core seconds of the whole machine while they wrote
+(bench/machine_cpu.py): on this machine creating files is CPU work in the kernel, some of
+it in kernel threads that no writer's CPU time counts.
 Nothing is deleted between the two writes (see `settle`): both copies are removed at the
 end, unless `keep` is given.
 
@@ -20,6 +22,8 @@ import shutil
 import sys
 import time
 from pathlib import Path
+
+from machine_cpu import busy_seconds
 
 FILES: list[tuple[str, bytes]] = []
 
@@ -73,15 +77,18 @@ def _cpu(who: int) -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def timed_write(target: Path, writers: int, settle_seconds: float) -> tuple[float, float]:
-    """(seconds, CPU seconds of the writers, user and system) of one write of the files."""
+def timed_write(target: Path, writers: int, settle_seconds: float) -> tuple[float, float, float]:
+    """(seconds, CPU seconds of the writers (user and system), busy core seconds of the
+    whole machine) of one write of the files."""
     target.mkdir(parents=True)
     settle(settle_seconds)
+    busy = busy_seconds()
     started = time.perf_counter()
     if writers == 1:
         cpu = _cpu(resource.RUSAGE_SELF)
         write_range(str(target), 0, len(FILES))
-        return time.perf_counter() - started, _cpu(resource.RUSAGE_SELF) - cpu
+        seconds, cpu = time.perf_counter() - started, _cpu(resource.RUSAGE_SELF) - cpu
+        return seconds, cpu, busy_seconds() - busy
     # contiguous halves keep each writer's folders to itself, as a generator's units do
     bounds = [len(FILES) * i // writers for i in range(writers + 1)]
     context = multiprocessing.get_context("fork")
@@ -90,7 +97,8 @@ def timed_write(target: Path, writers: int, settle_seconds: float) -> tuple[floa
     pool.map(_child, [(str(target), bounds[i], bounds[i + 1]) for i in range(writers)])
     pool.close()
     pool.join()  # the workers are reaped: their CPU time is counted
-    return time.perf_counter() - started, _cpu(resource.RUSAGE_CHILDREN) - cpu
+    seconds, cpu = time.perf_counter() - started, _cpu(resource.RUSAGE_CHILDREN) - cpu
+    return seconds, cpu, busy_seconds() - busy
 
 
 def main(
@@ -101,8 +109,8 @@ def main(
     size = load(output)
     targets = [scratch / f"writers-{n}" for n in (1, 2)]
     try:
-        one, one_cpu = timed_write(targets[0], 1, settle_seconds)
-        two, two_cpu = timed_write(targets[1], 2, settle_seconds)
+        one, one_cpu, one_busy = timed_write(targets[0], 1, settle_seconds)
+        two, two_cpu, two_busy = timed_write(targets[1], 2, settle_seconds)
     finally:
         if not keep:
             shutil.rmtree(scratch, ignore_errors=True)
@@ -115,6 +123,7 @@ def main(
         "two_writers_cpu": two_cpu,
         "floor": min(one, two),
         "floor_cpu": one_cpu if one <= two else two_cpu,
+        "floor_busy": one_busy if one <= two else two_busy,
     }
 
 

@@ -10,8 +10,9 @@ average size of the generator's guide pages (`PAGE_BYTES`), so both write the sa
 
     python bench/plain_jinja.py SITE_DIR OUT_DIR PAGE_BYTES [WORKERS]
 
-Prints a JSON line: pages, bytes, seconds, and the CPU seconds (user, system) of the
-workers. The timing starts after the data is loaded, as the I/O floor's does.
+Prints a JSON line: pages, bytes, seconds, the CPU seconds (user, system) of the workers
+and the busy core seconds of the whole machine meanwhile (bench/machine_cpu.py). The
+timing starts after the data is loaded, as the I/O floor's does.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from typing import Any
 import markdown
 import yaml
 from jinja2 import Environment, Template
+from machine_cpu import busy_seconds
 from markupsafe import Markup
 
 TEMPLATE = """<!doctype html>
@@ -152,6 +154,7 @@ def main(site: Path, out: Path, page_bytes: int, workers: int = 2) -> dict[str, 
     load(site)
     out.mkdir(parents=True)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    busy = busy_seconds()
     started = time.perf_counter()
     context = multiprocessing.get_context("fork")
     pool = context.Pool(workers)
@@ -159,6 +162,7 @@ def main(site: Path, out: Path, page_bytes: int, workers: int = 2) -> dict[str, 
     pool.close()
     pool.join()
     seconds = time.perf_counter() - started
+    busy = busy_seconds() - busy
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     return {
         "pages": sum(r[0] for r in results),
@@ -166,6 +170,7 @@ def main(site: Path, out: Path, page_bytes: int, workers: int = 2) -> dict[str, 
         "seconds": seconds,
         "user_s": after.ru_utime - before.ru_utime,
         "system_s": after.ru_stime - before.ru_stime,
+        "machine_busy_s": busy,
     }
 
 
