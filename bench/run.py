@@ -3,7 +3,8 @@
 For each size it writes a synthetic site (bench/synth.py) and measures, on the same data:
 a full build into an empty folder, a no-op rebuild, rebuilds after editing one drug (the
 first one also creates the spare output generation; the second is the steady state) and
-one template, peak memory summed over all the build's processes, output bytes, CPU time,
+one template, peak memory summed over all the build's processes, output bytes, CPU time
+(the process tree's, and the whole machine's busy core seconds: bench/machine_cpu.py),
 the I/O floor (bench/iofloor.py: the same bytes written to the same files by one and by
 two plain writer processes), the simplest two-process Jinja2 generator writing as many
 bytes (bench/plain_jinja.py) and Hugo building the same pages (bench/hugo_site.py).
