@@ -82,9 +82,11 @@ def _memory(pid: int) -> tuple[int, int]:
     return rss, pss
 
 
-def measure(command: list[str], cwd: Path = ROOT) -> Sample:
-    """Run a command; wall time, CPU time and peak summed RSS/PSS of its process tree
-    (10 ms samples)."""
+def measure(command: list[str], cwd: Path = ROOT, memory: bool = True) -> Sample:
+    """Run a command; wall time, CPU time and (unless `memory` is False) peak summed RSS/PSS
+    of its process tree, in 10 ms samples. The sampling itself keeps the machine busy for
+    about 0.1-0.2 core seconds a second (1.75 over 10 s of a sleeping three-process tree),
+    which the machine's busy core seconds include."""
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = usage.ru_utime + usage.ru_stime
     busy = busy_seconds()
@@ -95,7 +97,7 @@ def measure(command: list[str], cwd: Path = ROOT) -> Sample:
     peak = [0, 0]
 
     def sample() -> None:
-        while process.poll() is None:
+        while memory and process.poll() is None:
             rss, pss = _memory(process.pid)
             peak[0], peak[1] = max(peak[0], rss), max(peak[1], pss)
             time.sleep(0.01)
@@ -234,7 +236,8 @@ def run_size(
     if with_floor:
         settle()
         numbers = measure(
-            [PYTHON, str(BENCH / "iofloor.py"), str(out), str(scratch[0]), "5", "keep"]
+            [PYTHON, str(BENCH / "iofloor.py"), str(out), str(scratch[0]), "5", "keep"],
+            memory=False,  # nothing samples the machine while the floor is timed
         ).report
         row.update(
             floor_1_s=numbers["one_writer"],
@@ -252,7 +255,8 @@ def run_size(
                 str(site),
                 str(scratch[1]),
                 str(guide_bytes(out)),
-            ]
+            ],
+            memory=False,
         )
         row.update(
             plain_s=plain.report["seconds"],
