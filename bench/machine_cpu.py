@@ -1,10 +1,9 @@
 """How much CPU the whole machine spent: every process and kernel thread, from /proc/stat.
 
-A process's own CPU time (getrusage) leaves out the kernel threads that finish its writes
-(ext4 allocates blocks and the page cache is flushed in kworkers), and on this machine
-creating files is mostly kernel work. What decides whether a build fits in a time is
-whether the machine's cores had room for it, so the benchmark also counts busy core
-seconds: user, nice, system, irq and softirq of all cores; idle, I/O wait and the time
+A process's own CPU time (getrusage) leaves out what kernel threads do for it (ext4
+allocates blocks and flushes the page cache in kworkers) and what else runs meanwhile.
+What decides whether a build fits in a time is whether the machine's cores had room for
+it, so the benchmark also counts busy core seconds: user, nice, system, irq and softirq of all cores; idle, I/O wait and the time
 the hypervisor gave to other machines (steal) are left out.
 
     before = busy_seconds(); ...; spent = busy_seconds() - before
