@@ -4,8 +4,8 @@ Loads every file of a built output into memory first (not timed), then writes th
 an empty folder, creating the same folders, with one writer process and with two; the
 better time is the floor a generator is compared with. The writers' CPU time (user and
 system) is reported too, and the busy core seconds of the whole machine while they wrote
-(bench/machine_cpu.py): on this machine creating files is CPU work in the kernel, some of
-it in kernel threads that no writer's CPU time counts.
+(bench/machine_cpu.py): on this machine creating files is CPU work in the kernel, and
+kernel threads may do some of it for the writers.
 Nothing is deleted between the two writes (see `settle`): both copies are removed at the
 end, unless `keep` is given.
 

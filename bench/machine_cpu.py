@@ -3,8 +3,9 @@
 A process's own CPU time (getrusage) leaves out what kernel threads do for it (ext4
 allocates blocks and flushes the page cache in kworkers) and what else runs meanwhile.
 What decides whether a build fits in a time is whether the machine's cores had room for
-it, so the benchmark also counts busy core seconds: user, nice, system, irq and softirq of all cores; idle, I/O wait and the time
-the hypervisor gave to other machines (steal) are left out.
+it, so the benchmark also counts busy core seconds: user, nice, system, irq and softirq of
+all cores; idle, I/O wait and the time the hypervisor gave to other machines (steal) are
+left out.
 
     before = busy_seconds(); ...; spent = busy_seconds() - before
 """

@@ -97,17 +97,19 @@ def measure(command: list[str], cwd: Path = ROOT, memory: bool = True) -> Sample
     peak = [0, 0]
 
     def sample() -> None:
-        while memory and process.poll() is None:
+        while process.poll() is None:
             rss, pss = _memory(process.pid)
             peak[0], peak[1] = max(peak[0], rss), max(peak[1], pss)
             time.sleep(0.01)
 
     sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
+    if memory:
+        sampler.start()
     out, err = process.communicate()
     elapsed = time.perf_counter() - started
     busy = busy_seconds() - busy
-    sampler.join()
+    if memory:
+        sampler.join()
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = usage.ru_utime + usage.ru_stime - cpu
     if process.returncode != 0:
