@@ -17,6 +17,7 @@ import click
 from guidegen.data import load_site_data
 from guidegen.editor_schemas import SCHEMA_DIR, schema_files
 from guidegen.errors import ErrorCollector
+from guidegen.limits import cap_memory
 from guidegen.pipeline import BuildOptions, build_site, check_site
 from guidegen.scaffold import new_writeup
 from guidegen.sitefiles import SITEMAP_LIMIT
@@ -211,6 +212,10 @@ def merge(root: Path, out: Path, shards: tuple[Path, ...]) -> None:
 def check(root: Path) -> None:
     """Validate data, write-ups and templates; write nothing."""
     site = check_site(root)
+    for doc in site.content.drafts.values():
+        left = ", ".join(str(line) for line in doc.todo_lines)
+        todo = f"placeholders to fill at lines {left}" if left else "no placeholder left"
+        click.echo(f"draft: {doc.path}: not published ({todo}; then remove 'draft: true')")
     click.echo(
         f"OK: {len(site.data.payers)} payers, {len(site.data.drugs)} drugs, "
         f"{len(site.data.reasons)} denial reasons, "
@@ -266,7 +271,8 @@ def new(root: Path, payer: str, drug: str, reason: str) -> None:
     assert data is not None
     path = new_writeup(root, data, payer, drug, reason, dt.date.today())
     click.echo(
-        f"Created {path.relative_to(root)}: fill in each section, then remove 'noindex: true'."
+        f"Created {path.relative_to(root)} as a draft: the page keeps its current write-up "
+        "until you fill in every {# TODO #} and remove 'draft: true'."
     )
 
 
@@ -340,4 +346,5 @@ def schemas(root: Path, check: bool) -> None:
 
 
 if __name__ == "__main__":
+    cap_memory()  # a write-up that builds a huge value fails at its file, not the machine
     cli()

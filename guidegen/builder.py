@@ -23,7 +23,8 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import xxhash
 
-from .errors import SiteError
+from .errors import SiteError, SourceLocation
+from .limits import RenderTimeout, deadline
 from .manifest import (
     FileRow,
     Manifest,
@@ -179,6 +180,8 @@ def plan(payers: list[str], drugs: list[str], shard: tuple[int, int] = (1, 1)) -
 class Producer:
     """Turns units into outputs; implemented by `outputs.SiteOutputs`, which knows the site."""
 
+    render_timeout: float = 0.0  # seconds one output may take to make (0: no limit)
+
     def outputs(self, unit: Unit, deps: UnitDeps) -> Iterator[Output]:
         """The unit's files; adds the records its pages link to into `deps`."""
         raise NotImplementedError
@@ -236,7 +239,8 @@ def run_unit(unit: Unit) -> UnitResult:
                 for kind, message in decode_warnings(old.warnings):
                     result.warnings.add(kind, message)
                 continue
-            data = output.make()
+            with deadline(producer.render_timeout):
+                data = output.make()
             found = output.warnings()
             for kind, message in found:
                 result.warnings.add(kind, message)
@@ -249,6 +253,14 @@ def run_unit(unit: Unit) -> UnitResult:
             result.rows.append(_row(output, key, digest, encode_warnings(found)))
     except SiteError as error:
         result.error = error
+        return result
+    except RenderTimeout as exc:
+        result.error = SiteError(
+            f"rendering {exc}",
+            SourceLocation(f"output/{output.path}"),
+            "a template or write-up loop that runs too long? render_timeout in data/site.yaml "
+            "sets the limit",
+        )
         return result
     for path in previous:
         state.workspace.remove(path)

@@ -10,125 +10,38 @@ specific write-up for a combination. Knows nothing of the site's templates or th
 from __future__ import annotations
 
 import functools
-import hashlib
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from jinja2 import TemplateSyntaxError, nodes
-from markupsafe import Markup
 
 from . import templating
 from .data import SiteData
 from .errors import BuildFailed, ErrorCollector, SiteError, SourceLocation, did_you_mean
-from .markup import lint, markdown_to_template_source, new_markdown
+from .markup import lint
 from .models import ContentLevel, FrontMatter
 from .schema import FRONT_MATTER, RecordChecker
 from .templating import (
     content_environment,
-    fast_environment,
     is_plain,
     name_problems,
+    nesting_problem,
     uses_of,
+)
+from .writeup import (
+    MAX_CONTENT_BYTES,
+    ContentDoc,
+    forget_compiled,
+    split_front_matter,
+    text_digest,
 )
 from .yaml_loader import YMap, parse_yaml, read_source
 
 CONTENT_DIR = "content"
 IGNORED_SUFFIXES = ("~", ".swp", ".swo", ".tmp", ".bak")
-MAX_CONTENT_BYTES = 1024 * 1024
-
-
-@dataclass(frozen=True, eq=False)
-class ContentDoc:
-    """One write-up, checked. It keeps what fingerprints and hubs need; the body and the
-    front-matter templates are read and compiled when first rendered (see `body`), so a
-    site with thousands of write-ups does not hold them all in every build process."""
-
-    path: str
-    level: ContentLevel
-    reason: str
-    drug: str | None
-    payer: str | None
-    front: FrontMatter
-    digest: str
-    words: int
-    body_line: int
-    file: str = field(repr=False)  # where to read the body again
-    plain: bool = field(default=True, repr=False)
-    trust_html: bool = field(default=False, repr=False)
-    front_lines: dict[str, int] = field(default_factory=dict, repr=False)
-    uses: tuple[tuple[str, str], ...] = field(default=(), repr=False)
-
-    def used_values(self, names: dict[str, Any]) -> tuple[Any, ...]:
-        """The values of the fields this write-up prints: what its output depends on."""
-        return tuple([getattr(names[root], attr, None) for root, attr in self.uses])
-
-    @property
-    def source(self) -> str:
-        """The Markdown body, read again from its file (the same bytes that were checked)."""
-        return _body_of(self.file, self.path, self.digest)
-
-    @property
-    def title(self) -> Any:
-        """The front matter's title as a template (checked at load), or None."""
-        return None if self.front.title is None else _compiled_front(self.front.title)
-
-    @property
-    def description(self) -> Any:
-        return None if self.front.description is None else _compiled_front(self.front.description)
-
-    @property
-    def body(self) -> Any:
-        """The body as a template of HTML: Markdown converted once, Jinja tags kept.
-
-        Compiled on first use in each process and kept in a small cache: a million-page
-        site has thousands of write-ups, most of them used by a single page."""
-        return _compiled_body(self.file, self.path, self.digest, self.plain, self.trust_html)
-
-    def check_template(self) -> Any:
-        """The raw body as a sandboxed template, for line-accurate checks (not cached)."""
-        return _environments()[1].from_string(self.source)
-
-
-@lru_cache(maxsize=1)
-def _environments() -> tuple[Any, Any, Any]:
-    """(fast environment, sandboxed environment, Markdown converter) of this process."""
-    return fast_environment(), content_environment(), new_markdown()
-
-
-def _text_digest(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:24]
-
-
-def _body_of(file: str, rel: str, digest: str) -> str:
-    text = read_source(Path(file), rel, MAX_CONTENT_BYTES)
-    if _text_digest(text) != digest:
-        raise SiteError(
-            "the write-up changed while the site was being built",
-            SourceLocation(rel),
-            "build again",
-        )
-    return _split_front_matter(text)[1]
-
-
-@lru_cache(maxsize=256)
-def _compiled_body(file: str, rel: str, digest: str, plain: bool, trust_html: bool) -> Any:
-    fast, sandboxed, md = _environments()
-    html = markdown_to_template_source(_body_of(file, rel, digest), md, trust_html)
-    return (fast if plain else sandboxed).from_string(html)
-
-
-@lru_cache(maxsize=256)
-def _compiled_front(source: str) -> Any:
-    return _environments()[1].from_string(source)
-
-
-def render_doc(doc: ContentDoc, names: dict[str, Any]) -> Markup:
-    """The write-up's HTML for one page (autoescaped values, sanitised by construction)."""
-    return Markup(doc.body.render(names))
 
 
 @dataclass
@@ -143,6 +56,7 @@ class Content:
     reasons: dict[str, str] = field(default_factory=dict)
     docs: dict[str, ContentDoc] = field(default_factory=dict)
     compile_later: Callable[[str], ContentDoc] | None = None
+    drafts: dict[str, ContentDoc] = field(default_factory=dict)  # checked, not published
 
     def doc(self, rel: str) -> ContentDoc:
         """The compiled write-up at a path (compiled now when loaded lazily)."""
@@ -184,17 +98,6 @@ class Content:
             self.drugs[(drug or "", reason)] = rel
         else:
             self.reasons[reason] = rel
-
-
-def _split_front_matter(text: str) -> tuple[str | None, str, int]:
-    """(front matter text or None, body, 1-based line the body starts on)."""
-    lines = text.split("\n")
-    if not lines or lines[0].rstrip() != "---":
-        return None, text, 1
-    for index in range(1, len(lines)):
-        if lines[index].rstrip() in ("---", "..."):
-            return "\n".join(lines[1:index]), "\n".join(lines[index + 1 :]), index + 2
-    raise ValueError("front matter is not closed")
 
 
 class _Compiler:
@@ -284,7 +187,7 @@ class _Compiler:
 
     def parse(self, rel: str, source: str, first_line: int) -> nodes.Template | None:
         try:
-            return self.env.parse(source)
+            tree = self.env.parse(source)
         except TemplateSyntaxError as exc:
             line = first_line + (exc.lineno or 1) - 1
             self.errors.add(
@@ -293,6 +196,19 @@ class _Compiler:
                 "Jinja tags look like {{ drug.name }} and {% if drug.condition %}",
             )
             return None
+        except (RecursionError, MemoryError):
+            self.errors.add(
+                "a Jinja expression is nested too deeply to read",
+                SourceLocation(rel, first_line),
+                "remove the extra parentheses or brackets",
+            )
+            return None
+        problem = nesting_problem(tree)
+        if problem is not None:
+            line, message, hint = problem
+            self.errors.add(message, SourceLocation(rel, first_line + line - 1), hint)
+            return None
+        return tree
 
     def check_names(self, rel: str, tree: nodes.Template, first_line: int) -> bool:
         """Report names and fields a page does not provide, and include/import tags."""
@@ -320,7 +236,7 @@ class _Compiler:
             self.errors.add_error(error)
             return None
         try:
-            front_text, body, body_line = _split_front_matter(text)
+            front_text, body, body_line = split_front_matter(text)
         except ValueError:
             self.errors.add(
                 "front matter is not closed",
@@ -347,6 +263,23 @@ class _Compiler:
         if not ok or front is None:
             return None
         matter, lines = front
+        todo = tuple(body_line + i for i, text in enumerate(body.split("\n")) if TODO in text)
+        if level is ContentLevel.REASON and matter.draft:
+            self.errors.add(
+                "a reason's fallback write-up cannot be a draft: every page of the reason needs it",
+                SourceLocation(rel, lines.get("draft", 1)),
+                "remove 'draft: true'",
+            )
+            return None
+        if todo and not matter.draft:
+            for line in todo:
+                self.errors.add(
+                    "a placeholder left by `new` is still empty",
+                    SourceLocation(rel, line),
+                    "write this part and remove the {# TODO ... #} comment, or put "
+                    "'draft: true' back in the front matter until the write-up is done",
+                )
+            return None
         if matter.title is not None:
             self.check_front(rel, matter.title, lines["title"])
         if matter.description is not None:
@@ -358,7 +291,7 @@ class _Compiler:
             drug=drug,
             payer=payer,
             front=matter,
-            digest=_text_digest(text),
+            digest=text_digest(text),
             words=len(_WORD_RE.findall(_TAG_OR_MARK_RE.sub(" ", body))),
             body_line=body_line,
             file=str(path),
@@ -366,6 +299,7 @@ class _Compiler:
             trust_html=self.data.site.trust_raw_html if self.data is not None else False,
             front_lines=lines,
             uses=tuple(sorted(self.uses)),
+            todo_lines=todo,
         )
 
 
@@ -404,9 +338,8 @@ def check_renders(content: Content, data: SiteData, errors: ErrorCollector) -> N
     process did. Pages compile the ones they use, and the build's workers, forked after the
     check, would otherwise each start with the last few hundred of them, counted in every
     process."""
-    templating.check_renders(content.all(), data, errors)
-    _compiled_body.cache_clear()
-    _compiled_front.cache_clear()
+    templating.check_renders(content.all(), data, errors, data.site.render_timeout)
+    forget_compiled()
 
 
 def load_content(
@@ -422,11 +355,13 @@ def load_content(
             placed = compiler.place(rel)
             if placed is not None:
                 level, payer, drug, reason = placed
-                if compiler.check_slugs(rel, payer, drug, reason):
+                if compiler.check_slugs(rel, payer, drug, reason) and not is_draft(path, rel):
                     content.add(rel, level, payer, drug, reason)
             continue
         doc = compiler.compile(path)
-        if doc is not None:
+        if doc is not None and doc.front.draft:
+            content.drafts[rel] = doc
+        elif doc is not None:
             content.add(rel, doc.level, doc.payer, doc.drug, doc.reason)
             content.docs[rel] = doc
     if lazy:
@@ -443,6 +378,20 @@ def load_content(
                     f"create content/reasons/{record.slug}.md",
                 )
     return content
+
+
+TODO = "{# TODO"  # how `new` marks what an editor still has to write
+
+
+def is_draft(path: Path, rel: str) -> bool:
+    """Whether a write-up's front matter says `draft: true` (read without compiling it;
+    a file that cannot be read or parsed is not a draft, and fails when compiled)."""
+    try:
+        front = split_front_matter(read_source(path, rel, MAX_CONTENT_BYTES))[0]
+        value = parse_yaml(front, rel) if front else None
+    except (SiteError, ValueError):
+        return False
+    return isinstance(value, dict) and value.get("draft") is True
 
 
 def _compile_now(root: Path, data: SiteData | None, rel: str) -> ContentDoc:

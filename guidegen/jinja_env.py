@@ -20,6 +20,7 @@ from typing import Any
 
 from jinja2 import Environment, nodes
 from jinja2.compiler import CodeGenerator, Frame
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import _escape_inner  # type: ignore[attr-defined]  # MarkupSafe 3: str in, str out
 
 
@@ -63,3 +64,9 @@ class FlatGlobals(Environment):
 
     def make_globals(self, d: MutableMapping[str, Any] | None) -> MutableMapping[str, Any]:
         return {**self.globals, **d} if d else dict(self.globals)
+
+
+class SandboxedFlatGlobals(FlatGlobals, ImmutableSandboxedEnvironment):
+    """`FlatGlobals` in Jinja's immutable sandbox: templates and write-ups arrive by pull
+    request, so none may reach Python's internals (`lipsum.__globals__`, `__class__`,
+    `mro`), call unsafe methods or mutate the values they are given."""

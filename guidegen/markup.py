@@ -22,8 +22,6 @@ from markdown.extensions import Extension
 from markdown.treeprocessors import Treeprocessor
 
 _TAG_RE = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.DOTALL)
-_PLACEHOLDER_RE = re.compile(r"qjx([eb])(\d+)xq")
-_BLOCK_ONLY_P_RE = re.compile(r"<p>((?:\s*qjxb\d+xq)+)\s*</p>")
 _LIST_ITEM_RE = re.compile(r"^( *)([-*+]|\d{1,9}[.)])( +|$)")
 _FENCE_RE = re.compile(r"^ {0,3}(```|~~~)")
 _HEADING_RE = re.compile(r"^ {0,3}(#{1,6})(\s|$)")
@@ -102,42 +100,87 @@ ALLOWED_ATTRIBUTES = {
     "abbr": {"title"},
     "code": {"class"},
 }
+# `trust_raw_html: true` widens the lists to layout markup an editor may write by hand;
+# scripts, styles, frames, forms, event handlers and javascript:/data: URLs stay out.
+TRUSTED_EXTRA_TAGS = frozenset(
+    {"div", "section", "aside", "figure", "figcaption", "details", "summary", "mark", "small"}
+)
+TRUSTED_GLOBAL_ATTRIBUTES = frozenset({"class", "id", "lang", "dir"})
 URL_SCHEMES = frozenset({"http", "https", "mailto", "tel"})
 
 
-def sanitize(html: str) -> str:
-    """Raw HTML in a write-up cut down to the allow-list (nh3, the Rust `ammonia`)."""
+def sanitize(html: str, trusted: bool = False) -> str:
+    """HTML cut down to the allow-list (nh3, the Rust `ammonia`): no script, style, frame,
+    form, event handler or URL outside http(s)/mailto/tel, whatever `trusted` says."""
+    tags = set(ALLOWED_TAGS)
+    attributes = {tag: set(names) for tag, names in ALLOWED_ATTRIBUTES.items()}
+    if trusted:
+        tags |= TRUSTED_EXTRA_TAGS
+        attributes["*"] = set(TRUSTED_GLOBAL_ATTRIBUTES)
     return nh3.clean(
-        html,
-        tags=set(ALLOWED_TAGS),
-        attributes={tag: set(names) for tag, names in ALLOWED_ATTRIBUTES.items()},
-        url_schemes=set(URL_SCHEMES),
-        link_rel=None,
+        html, tags=tags, attributes=attributes, url_schemes=set(URL_SCHEMES), link_rel=None
     )
+
+
+@dataclass(frozen=True)
+class ConvertedBody:
+    """A write-up body as HTML with its Jinja tags back in place.
+
+    `tags_in_markup` says whether some Jinja tag ended up inside an HTML tag (an attribute
+    such as a link's href): what it prints there was never seen by the sanitizer, so each
+    page's output of such a body is sanitized again after rendering."""
+
+    source: str
+    tags_in_markup: bool
+
+
+_HTML_TAG_RE = re.compile(r"<[^>]*>")
+
+
+def _marker(body: str) -> str:
+    """A placeholder prefix that does not occur in the body (text that merely looks like
+    a placeholder stays text). Deterministic: the same body always gets the same one."""
+    marker = "qjx"
+    while marker in body:
+        marker += "q"
+    return marker
 
 
 def markdown_to_template_source(
     body: str, md: markdown.Markdown | None = None, trust_html: bool = False
-) -> str:
+) -> ConvertedBody:
     """HTML for a Markdown body, with its Jinja tags restored verbatim for compilation.
 
-    Raw HTML in the body is sanitized unless the site trusts it; the Jinja tags are
-    inert placeholders while that happens, and their output is escaped when rendered."""
+    Raw HTML in the body is sanitized (to the wider list when the site trusts it); the
+    Jinja tags are inert placeholders while that happens. What the tags print is escaped
+    text when rendered; `ConvertedBody.tags_in_markup` flags bodies where that is not
+    enough."""
     tags: list[str] = []
+    marker = _marker(body)
+    placeholder = re.compile(marker + r"([eb])(\d+)x" + marker)
+    block_only_p = re.compile(r"<p>((?:\s*" + marker + r"b\d+x" + marker + r")+)\s*</p>")
 
     def protect(match: re.Match[str]) -> str:
         tag = match.group(0)
         tags.append(tag)
         kind = "e" if tag.startswith("{{") else "b"
-        return f"qjx{kind}{len(tags) - 1}xq"
+        return f"{marker}{kind}{len(tags) - 1}x{marker}"
 
     converter = md or new_markdown()
     converter.reset()
-    html = converter.convert(_TAG_RE.sub(protect, body))
-    if not trust_html:
-        html = sanitize(html)
-    html = _BLOCK_ONLY_P_RE.sub(lambda m: m.group(1).strip(), html)
-    return _PLACEHOLDER_RE.sub(lambda m: tags[int(m.group(2))], html)
+    html = sanitize(converter.convert(_TAG_RE.sub(protect, body)), trust_html)
+    html = block_only_p.sub(lambda m: m.group(1).strip(), html)
+    in_markup = any(marker in tag for tag in _HTML_TAG_RE.findall(html))
+    used: set[int] = set()
+
+    def restore(match: re.Match[str]) -> str:
+        index = int(match.group(2))
+        if index >= len(tags) or index in used:  # pragma: no cover - markers are unique
+            raise ValueError("a Jinja tag was duplicated by the Markdown conversion")
+        used.add(index)
+        return tags[index]
+
+    return ConvertedBody(placeholder.sub(restore, html), in_markup)
 
 
 @dataclass(frozen=True)

@@ -14,9 +14,10 @@ from collections.abc import Iterator
 from functools import cached_property
 from typing import NamedTuple
 
-from .content import Content, ContentDoc
+from .content import Content
 from .data import SiteData
 from .models import DenialReason, Drug, GuideKey, Payer, ThinPolicy
+from .writeup import ContentDoc
 
 
 def guide_url(payer: str, drug: str, reason: str) -> str:

@@ -14,6 +14,7 @@ from enum import StrEnum
 from typing import Any, NamedTuple
 
 from .errors import SourceLocation
+from .limits import DEFAULT_RENDER_TIMEOUT
 
 
 def digest_of(value: Any) -> str:
@@ -115,6 +116,7 @@ class Site:
     next_steps: tuple[str, ...] = ()
     host: str = "netlify"
     trust_raw_html: bool = False
+    render_timeout: float = DEFAULT_RENDER_TIMEOUT
     where: SourceLocation = field(default=SourceLocation(""), compare=False, repr=False)
     digest: str = field(default="", compare=False, repr=False)
 
@@ -130,6 +132,7 @@ class FrontMatter:
     updated: dt.date | None = None
     reviewed_by: str | None = None
     noindex: bool | None = None
+    draft: bool = False
 
 
 class ContentLevel(StrEnum):

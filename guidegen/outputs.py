@@ -14,7 +14,6 @@ import datetime as dt
 from collections.abc import Iterator
 
 from .builder import Output, Producer, Unit, content_hash, fingerprint
-from .content import ContentDoc
 from .dependencies import Dependencies, UnitDeps
 from .hostfiles import check_host_limits, headers_file, redirect_rules
 from .hubs import HubPage, lists_indexable
@@ -34,6 +33,7 @@ from .pages import (
 from .sitefiles import SITEMAP_LIMIT, robots_txt, sitemap_files, sitemap_index, sitemap_names
 from .sitemodel import LoadedSite
 from .templating import page_names
+from .writeup import ContentDoc
 
 
 def _links_signature(groups: tuple[LinkGroup, ...]) -> str:
@@ -55,6 +55,7 @@ class SiteOutputs(Producer):
         self.settings = site.data.site
         self.sitemap_limit = sitemap_limit
         self.host = host or self.settings.host
+        self.render_timeout = self.settings.render_timeout
         renderer = site.renderer
         base = (code_digest(), self.settings.digest, site.assets.digest)
         self.guide_base = fingerprint("guide", renderer.digest("guide.html"), *base)

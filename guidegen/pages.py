@@ -16,7 +16,6 @@ from urllib.parse import parse_qsl, quote_plus, urlencode, urlsplit, urlunsplit
 from markupsafe import Markup
 
 from . import jsonld
-from .content import render_doc
 from .data import SiteData
 from .hubs import HubPage
 from .links import LinkGraph, LinkGroup
@@ -197,10 +196,8 @@ def guide_page(
     last commit); `updated` in front matter is also the date of the review."""
     names = page_names(guide.payer, guide.drug, guide.reason, site)
     doc = guide.doc
-    title = doc.title.render(names) if doc.title is not None else guide_title(guide, site)
-    description = (
-        doc.description.render(names) if doc.description is not None else guide_description(guide)
-    )
+    title = doc.render_title(names) or guide_title(guide, site)
+    description = doc.render_description(names) or guide_description(guide)
     heading = f"{guide.drug.name} denied {guide.reason.title_phrase} by {guide.payer.name}?"
     canonical = site.absolute(guide.url)
     crumbs = graph.guide_crumbs(guide)
@@ -238,7 +235,7 @@ def guide_page(
         guide=shown,
         meta=meta,
         heading=heading,
-        body=render_doc(doc, names),
+        body=doc.render_body(names),
         crumbs=crumbs,
         related=graph.related(guide.key) if related is None else related,
         next_steps=site.next_steps + guide.reason.next_steps,

@@ -17,6 +17,7 @@ from pathlib import Path
 from .builder import Plan, UnitResult, Warnings, default_jobs, plan, run_units
 from .errors import BuildFailed, ErrorCollector, SiteError, SourceLocation
 from .inputs import inputs_digest
+from .limits import RenderTimeout, deadline
 from .manifest import Manifest
 from .matrix import Guide
 from .models import ContentLevel
@@ -24,6 +25,7 @@ from .outputs import SiteOutputs
 from .sitefiles import SITEMAP_LIMIT
 from .sitemodel import LoadedSite, load_site
 from .writer import Generations, Workspace, check_output_dir
+from .writeup_check import check_every_writeup_page
 
 Progress = Callable[[int, int, int], None]  # (units done, units in all, pages rendered)
 
@@ -61,7 +63,9 @@ class BuildOptions:
 
 
 def check_site(root: Path) -> LoadedSite:
-    """Everything `build` checks, plus a render of one page of each kind; writes nothing."""
+    """Everything `build` checks, plus every write-up rendered for each distinct set of
+    values it uses (so a passing check means every guide renders) and one page of each
+    kind; writes nothing."""
     site = load_site(root)
     producer = SiteOutputs(site)
     samples: dict[tuple[ContentLevel, bool], Guide] = {}
@@ -71,9 +75,12 @@ def check_site(root: Path) -> LoadedSite:
         if len(samples) == 2 * len(ContentLevel):
             break
     errors = ErrorCollector()
+    check_every_writeup_page(site.matrix, site.data.site, errors)
+    errors.raise_if_any()
     try:
         for guide in samples.values():
-            producer.guide_output(guide.key).make()
+            with deadline(producer.render_timeout):
+                producer.guide_output(guide.key).make()
         hubs = site.hubs
         first = next(iter(samples.values()), None)
         if first is not None:
@@ -85,10 +92,14 @@ def check_site(root: Path) -> LoadedSite:
                 hubs.home(),
             ):
                 if hub is not None:
-                    producer.hub_output(hub, "check").make()
-        producer.not_found().make()
+                    with deadline(producer.render_timeout):
+                        producer.hub_output(hub, "check").make()
+        with deadline(producer.render_timeout):
+            producer.not_found().make()
     except SiteError as error:
         errors.add_error(error)
+    except RenderTimeout as exc:
+        errors.add(f"rendering a page {exc}", None, "render_timeout in data/site.yaml")
     errors.raise_if_any()
     return site
 

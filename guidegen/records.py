@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from .errors import ErrorCollector, SourceLocation, did_you_mean
+from .limits import DEFAULT_RENDER_TIMEOUT
 from .models import Benefit, DenialReason, Drug, Offer, Payer, Site, ThinPolicy, digest_of
 from .schema import DRUG, PAYER, REASON, RESERVED_PAYER_SLUGS, SITE, RecordChecker, RecordSpec
 from .yaml_loader import YMap
@@ -168,6 +169,14 @@ def build_site(value: Any, errors: ErrorCollector) -> Site | None:
             SourceLocation(SITE.file, record["offer"].key_line("first_letter_price")),
             "the promo price should be the lower one",
         )
+    timeout = f.get("render_timeout", DEFAULT_RENDER_TIMEOUT)
+    if not 0 < timeout <= 3600:
+        errors.add(
+            f"site.render_timeout is {timeout}; it must be more than 0 and at most 3600 seconds",
+            SourceLocation(SITE.file, record.key_line("render_timeout")),
+            f"leave it out for the default of {DEFAULT_RENDER_TIMEOUT:g}",
+        )
+        timeout = DEFAULT_RENDER_TIMEOUT
     return Site(
         base_url=f["base_url"].rstrip("/"),
         site_name=f["site_name"],
@@ -177,6 +186,7 @@ def build_site(value: Any, errors: ErrorCollector) -> Site | None:
         tagline=f.get("tagline", ""),
         host=f.get("host", "netlify"),
         trust_raw_html=f.get("trust_raw_html", False),
+        render_timeout=float(timeout),
         next_steps=f.get("next_steps", ()),
         where=_where(SITE, record),
         digest=digest_of(f),

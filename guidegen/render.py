@@ -23,14 +23,13 @@ from jinja2 import (
     nodes,
     pass_context,
 )
-from jinja2.exceptions import TemplateError
 from jinja2.ext import Extension
 from jinja2.runtime import Context
 from markupsafe import Markup
 
 from .errors import ErrorCollector, SiteError, SourceLocation
 from .hubs import HubPage
-from .jinja_env import FlatGlobals
+from .jinja_env import SandboxedFlatGlobals
 from .models import Site
 from .pages import GuidePage, PageMeta
 
@@ -231,7 +230,7 @@ class Renderer:
     ) -> None:
         self.root = root
         self.site = site
-        self.env = FlatGlobals(
+        self.env = SandboxedFlatGlobals(
             loader=FileSystemLoader(str(root / TEMPLATES_DIR)),
             autoescape=True,
             undefined=StrictUndefined,
@@ -277,7 +276,9 @@ class Renderer:
     def render(self, name: str, **context: Any) -> str:
         try:
             return self.env.get_template(name).render(**context)
-        except (TemplateError, TypeError, ValueError, AttributeError, KeyError, IndexError) as exc:
+        except SiteError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - templates are inputs: any failure is theirs
             raise template_error(exc, self.root) from None
 
     def guide(self, page: GuidePage) -> str:

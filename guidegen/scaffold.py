@@ -1,9 +1,11 @@
 """`new PAYER DRUG REASON`: a write-up to fill in, at content/guides/PAYER/DRUG/REASON.md.
 
-The file gets front matter (title, description, updated, reviewed_by) and the sections a
-good write-up has, and starts as `noindex` so an unfinished page never reaches search
-results. Unknown slugs are refused with a did-you-mean; an existing file is never
-overwritten.
+The file gets front matter and the sections a good write-up has, each with a
+`{# TODO ... #}` placeholder. It starts as a draft: checked, but not published, so the page
+keeps the write-up it had (the drug's or the reason's) until an editor has written this
+one and removed `draft: true`; a published write-up with a placeholder left is an error.
+Names appear as variables, never as text. Unknown slugs are refused with a did-you-mean;
+an existing file is never overwritten.
 """
 
 from __future__ import annotations
@@ -17,34 +19,32 @@ from .models import DenialReason, Drug, Payer
 
 TEMPLATE = """\
 ---
-title: {title}
-description: {description}
+# A draft is checked but not published: the page keeps the write-up it has now until
+# you remove the next line. Fill every {{# TODO ... #}} first; `check` lists those left.
+draft: true
 updated: {today}
 # reviewed_by: who checked the facts, e.g. "Jane Roe, PharmD" (shown as "Last reviewed ... by ...")
-# Remove the next line when the write-up is finished: until then the page stays out of search.
-noindex: true
+# title and description are made from the names unless you set them here.
 ---
-## Why {payer_short} denies {drug} {phrase}
+## Why {{{{ payer.short_name }}}} denies {{{{ drug.name }}}} {{{{ reason.title_phrase }}}}
 
-{{# What {payer_short}'s policy for {drug} asks for, and why requests fail on it. #}}
+{{# TODO: what {{{{ payer.short_name }}}}'s policy for this drug asks for, and why requests fail on it. #}}
 
 ## What makes this denial appealable
 
-{{# The exception grounds, the rules that apply to this kind of plan, the deadlines. #}}
+{{# TODO: the exception grounds, the rules that apply to this kind of plan, the deadlines. #}}
 
 ## Documents to gather
 
-- {{# One line per document, e.g. "Pharmacy claims history for every prior therapy". #}}
+{{# TODO: a list, one document a line, e.g. "- Pharmacy claims history for every prior therapy". #}}
 
-## Mapping {payer_short}'s criteria to your records
+## Mapping {{{{ payer.short_name }}}}'s criteria to your records
 
-| Criterion in {payer_short}'s policy | Where your records show it |
-|---|---|
-| {{# criterion #}} | {{# chart note, date #}} |
+{{# TODO: a table with a row per criterion of the policy and where your records show it. #}}
 
 ## Your next step
 
-{{# The one thing to do first. #}}
+{{# TODO: the one thing to do first. #}}
 """
 
 
@@ -81,20 +81,10 @@ def new_writeup(
     path = root / rel
     if path.exists():
         raise SiteError("the write-up already exists", SourceLocation(rel), "edit it instead")
-    text = TEMPLATE.format(
-        title=_yaml(f"{d.name} denied {r.title_phrase} by {p.name}? Appeal guide"),
-        description=_yaml(f"How to appeal when {p.short_name} denies {d.name} {r.title_phrase}."),
-        today=today.isoformat(),
-        payer_short=p.short_name,
-        drug=d.name,
-        phrase=r.title_phrase,
-    )
+    # Names are written as variables, never as text: the body is a Jinja template, and a
+    # name is data (a payer called "Aetna {{ 7*7 }}" must not be evaluated).
+    text = TEMPLATE.format(today=today.isoformat())
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "x", encoding="utf-8") as handle:  # "x": never overwrite
         handle.write(text)
     return path
-
-
-def _yaml(text: str) -> str:
-    """A YAML double-quoted scalar (names may contain ':' or '#')."""
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'

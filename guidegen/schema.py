@@ -225,6 +225,11 @@ FRONT_MATTER = RecordSpec(
         Field("updated", "date", doc="when the write-up last changed materially (2026-11-01)"),
         Field("reviewed_by", "name", doc="who reviewed it, shown as 'Last reviewed ... by ...'"),
         Field("noindex", "bool", doc="true keeps the page out of search results"),
+        Field(
+            "draft",
+            "bool",
+            doc="true: checked, but not published; the page keeps the write-up it had",
+        ),
     ),
     is_list=False,
 )
@@ -252,7 +257,15 @@ SITE = RecordSpec(
         Field(
             "trust_raw_html",
             "bool",
-            doc="true keeps raw HTML in write-ups as written; by default it is sanitized",
+            doc="true lets write-ups use layout HTML (div, section, figure, details, class and "
+            "id attributes); scripts, styles, frames, forms, event handlers and javascript: "
+            "or data: URLs are removed whatever this says",
+        ),
+        Field(
+            "render_timeout",
+            "number",
+            doc="seconds one page or write-up may take to render before the build stops with "
+            "its file (default 30, as Hugo's timeout)",
         ),
         Field(
             "host",

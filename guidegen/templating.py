@@ -13,12 +13,13 @@ import traceback
 from collections.abc import Iterable
 from typing import Any, Protocol
 
-from jinja2 import Environment, StrictUndefined, nodes
-from jinja2.exceptions import SecurityError, TemplateError, UndefinedError
+from jinja2 import Environment, StrictUndefined, TemplateSyntaxError, nodes
+from jinja2.exceptions import SecurityError, TemplateError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from .errors import ErrorCollector, SourceLocation, did_you_mean
-from .jinja_env import FlatGlobals
+from .errors import ErrorCollector, SiteError, SourceLocation, did_you_mean
+from .jinja_env import FlatGlobals, SandboxedFlatGlobals
+from .limits import RenderTimeout, ResultTooLarge, bounded_binop, deadline
 from .models import DenialReason, Drug, Offer, Payer, Site
 
 # The names a write-up body may use, and the fields each one offers.
@@ -51,8 +52,18 @@ def _finalize(value: Any) -> Any:
     return value
 
 
-class _FlatSandbox(FlatGlobals, ImmutableSandboxedEnvironment):
-    pass
+class _FlatSandbox(SandboxedFlatGlobals):
+    """The sandbox, with `*` and `**` refusing huge results (see limits)."""
+
+    intercepted_binops = frozenset({"*", "**"})
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        if operator in self.intercepted_binops:
+            try:
+                return bounded_binop(operator, left, right)
+            except ResultTooLarge as exc:
+                raise SecurityError(str(exc)) from None
+        return super().call_binop(context, operator, left, right)
 
 
 def content_environment() -> ImmutableSandboxedEnvironment:
@@ -63,6 +74,13 @@ def content_environment() -> ImmutableSandboxedEnvironment:
         finalize=_finalize,
         keep_trailing_newline=False,
     )
+
+
+def text_environment() -> ImmutableSandboxedEnvironment:
+    """For front matter (title, description): sandboxed and strict, and plain text out.
+    The page's template escapes the result where it prints it, so nothing a front-matter
+    template prints is markup, and a name with '&' is escaped once."""
+    return _FlatSandbox(autoescape=False, undefined=StrictUndefined, finalize=_finalize)
 
 
 def fast_environment() -> Environment:
@@ -216,6 +234,27 @@ class Renderable(Protocol):
     def front_lines(self) -> dict[str, int]: ...
 
 
+MAX_NESTING = 12  # {% if %}/{% for %} blocks inside one another (Python allows 20 loops)
+_BLOCK_NODES = (nodes.If, nodes.For, nodes.Macro, nodes.CallBlock, nodes.FilterBlock)
+
+
+def nesting_problem(tree: nodes.Template) -> tuple[int, str, str] | None:
+    """(line, message, hint) when blocks nest deeper than a page may compile."""
+    pending: list[tuple[nodes.Node, int]] = [(tree, 0)]
+    while pending:
+        node, depth = pending.pop()
+        if isinstance(node, _BLOCK_NODES):
+            depth += 1
+            if depth > MAX_NESTING:
+                return (
+                    node.lineno or 1,
+                    f"blocks nested {depth} deep; at most {MAX_NESTING}",
+                    "flatten the nested {% if %}/{% for %} blocks",
+                )
+        pending.extend((child, depth) for child in node.iter_child_nodes())
+    return None
+
+
 def _template_line(exc: BaseException) -> int | None:
     """The line of a write-up template that raised, from Jinja's rewritten traceback."""
     line = None
@@ -225,13 +264,71 @@ def _template_line(exc: BaseException) -> int | None:
     return line
 
 
+def _describe(exc: BaseException) -> tuple[str, str | None]:
+    """What went wrong while a write-up rendered, in an editor's words, and a hint."""
+    if isinstance(exc, EmptyValueError):
+        return (
+            str(exc.message),
+            "wrap optional fields in {% if drug.generic_name %}...{% endif %}",
+        )
+    if isinstance(exc, RenderTimeout):
+        return (
+            f"rendering {exc}",
+            "a loop that runs too long? render_timeout in data/site.yaml sets the limit",
+        )
+    if isinstance(exc, RecursionError):
+        return "recursion too deep", "a macro or loop that calls itself?"
+    if isinstance(exc, MemoryError):
+        return "needs more memory than a page may use", "a value built up in a loop?"
+    if isinstance(exc, SecurityError):
+        return f"not allowed in a write-up: {exc}", None
+    if isinstance(exc, ZeroDivisionError):
+        return "division by zero", None
+    if isinstance(exc, OverflowError):  # the sandbox's range limit, or a float too large
+        return str(exc), None
+    if isinstance(exc, TemplateError) and exc.message:
+        return exc.message, None
+    return f"{type(exc).__name__}: {exc}", None
+
+
+def writeup_error(
+    exc: BaseException, path: str, first_line: int, names: dict[str, Any] | None = None
+) -> SiteError:
+    """A write-up's render-time exception as `path:line: message (for drug/payer)`."""
+    offset = _template_line(exc)
+    line = first_line + offset - 1 if offset else first_line
+    message, hint = _describe(exc)
+    if names is not None:
+        message += f" (drug '{names['drug'].slug}', payer '{names['payer'].slug}')"
+    return SiteError(message, SourceLocation(path, line), hint)
+
+
+def compile_error(exc: BaseException, path: str, first_line: int) -> SiteError:
+    """A write-up that parses but does not compile (nesting past Python's own limits)."""
+    if isinstance(exc, TemplateSyntaxError):
+        return SiteError(
+            f"template syntax error: {exc.message}",
+            SourceLocation(path, first_line + (exc.lineno or 1) - 1),
+        )
+    if isinstance(exc, RenderTimeout):
+        return SiteError(f"compiling {exc}", SourceLocation(path, first_line))
+    return SiteError(
+        "the write-up is nested too deeply to compile",
+        SourceLocation(path, first_line),
+        "flatten nested blocks, lists, quotes and parentheses",
+    )
+
+
 def _signature(record: Any, fields: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(name for name in fields if getattr(record, name, None) in (None, ""))
 
 
-def check_renders(docs: Iterable[Renderable], data: Any, errors: ErrorCollector) -> None:
+def check_renders(
+    docs: Iterable[Renderable], data: Any, errors: ErrorCollector, timeout: float
+) -> None:
     """Render each write-up once per distinct shape of page it serves (which optional
-    fields are empty), so an empty field printed without an `if` is caught by `check`."""
+    fields are empty), so an empty field printed without an `if` is caught at load.
+    (`check` goes further: every distinct set of values, see writeup_check.)"""
     for doc in docs:
         payers = [p for p in data.payers if doc.payer in (None, p.slug)]
         reason = next((r for r in data.reasons if r.slug == doc.reason), None)
@@ -244,14 +341,27 @@ def check_renders(docs: Iterable[Renderable], data: Any, errors: ErrorCollector)
         ]
         reps_p = {_signature(p, CONTEXT_FIELDS["payer"]): p for p in payers}
         reps_d = {_signature(d, CONTEXT_FIELDS["drug"]): d for d in drugs}
-        body = doc.check_template() if reps_p and reps_d else None  # compiled once per doc
-        for payer in reps_p.values():
-            for drug in reps_d.values():
-                names = page_names(payer, drug, reason, data.site)
-                _check_one(doc, body, names, errors)
+        if not (reps_p and reps_d):
+            continue
+        try:
+            with deadline(timeout):
+                body = doc.check_template()  # compiled once per doc
+        except Exception as exc:  # noqa: BLE001 - every failure is the write-up's
+            errors.add_error(compile_error(exc, doc.path, doc.body_line))
+            continue
+        pages = ((p, d) for p in reps_p.values() for d in reps_d.values())
+        for payer, drug in pages:
+            if not check_one(
+                doc, body, page_names(payer, drug, reason, data.site), errors, timeout
+            ):
+                break  # one error per write-up: the first page that fails
 
 
-def _check_one(doc: Renderable, body: Any, names: dict[str, Any], errors: ErrorCollector) -> None:
+def check_one(
+    doc: Renderable, body: Any, names: dict[str, Any], errors: ErrorCollector, timeout: float
+) -> bool:
+    """Render a write-up's body, title and description for one page; False (and the
+    error reported) when one of them fails."""
     targets = [(body, doc.body_line)]
     if doc.title is not None:
         targets.append((doc.title, doc.front_lines.get("title", 1)))
@@ -259,16 +369,9 @@ def _check_one(doc: Renderable, body: Any, names: dict[str, Any], errors: ErrorC
         targets.append((doc.description, doc.front_lines.get("description", 1)))
     for template, first_line in targets:
         try:
-            template.render(names)
-        except (TemplateError, SecurityError, UndefinedError, TypeError, ValueError) as exc:
-            offset = _template_line(exc)
-            line = first_line + offset - 1 if offset else first_line
-            drug, payer = names["drug"], names["payer"]
-            message = str(exc) if not isinstance(exc, EmptyValueError) else str(exc.message)
-            errors.add(
-                f"{message} (drug '{drug.slug}', payer '{payer.slug}')",
-                SourceLocation(doc.path, line),
-                "wrap optional fields in {% if drug.generic_name %}...{% endif %}"
-                if isinstance(exc, EmptyValueError)
-                else None,
-            )
+            with deadline(timeout):
+                template.render(names)
+        except Exception as exc:  # noqa: BLE001 - every failure is the write-up's
+            errors.add_error(writeup_error(exc, doc.path, first_line, names))
+            return False
+    return True

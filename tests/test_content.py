@@ -7,14 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from guidegen import content as write_ups
-from guidegen.content import load_content, render_doc
+from guidegen import writeup as write_ups
+from guidegen.content import load_content
 from guidegen.data import load_site_data
 from guidegen.errors import ErrorCollector
 from guidegen.markup import lint, markdown_to_template_source
 from guidegen.models import ContentLevel
 from guidegen.sitemodel import load_site
 from guidegen.templating import page_names
+from guidegen.writeup import render_doc
 
 from .conftest import ROOT, edit
 
@@ -62,7 +63,7 @@ def test_markdown_features() -> None:
     html = markdown_to_template_source(
         "## Heading {{ drug.name }}\n\n| A | B |\n|---|---|\n| {{ x|upper }} | 2 |\n\n"
         "1. one\n2. two\n    - nested\n\n{% if drug.condition %}\n\nCond.\n\n{% endif %}\n"
-    )
+    ).source
     assert "<h3>Heading {{ drug.name }}</h3>" in html
     assert "<td>{{ x|upper }}</td>" in html
     assert "<ol>\n<li>one</li>\n<li>two<ul>\n<li>nested</li>" in html
@@ -111,14 +112,14 @@ def test_plain_write_ups_skip_the_sandbox_and_others_keep_it(mini_site: Path) ->
     guide = mini_site / "content/guides/acme/alphamab/step-therapy.md"
     _, content = load(mini_site)
     plain = content.find("acme", "alphamab", "step-therapy")
-    assert not isinstance(plain.body.environment, SandboxedEnvironment)
+    assert not isinstance(plain.body.template.environment, SandboxedEnvironment)
     guide.write_text(
         "## T\n\n{% for word in drug.name.split() %}{{ word.upper() }}{% endfor %}\n",
         encoding="utf-8",
     )
     _, content = load(mini_site)
     guarded = content.find("acme", "alphamab", "step-therapy")
-    assert isinstance(guarded.body.environment, SandboxedEnvironment)
+    assert isinstance(guarded.body.template.environment, SandboxedEnvironment)
 
 
 def test_bodies_are_read_again_when_rendered_and_must_be_what_was_checked(

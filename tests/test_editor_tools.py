@@ -6,6 +6,7 @@ import csv
 import datetime as dt
 import io
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ from guidegen.errors import ErrorCollector
 from guidegen.records import build_drugs, build_payers, build_reasons, build_site
 from guidegen.yaml_loader import parse_yaml
 
-from .conftest import ROOT, run
+from .conftest import ROOT, edit, run
 
 
 def jsonable(value: Any) -> Any:
@@ -117,19 +118,69 @@ def test_schemas_are_up_to_date() -> None:
 
 
 def test_new_scaffolds_a_write_up_and_never_overwrites(mini_site: Path) -> None:
+    page = mini_site / "output/bluebird/betamab/off-label/index.html"
+    assert run(mini_site, "build").exit_code == 0
+    before = page.read_bytes()
     result = run(mini_site, "new", "bluebird", "betamab", "off-label")
     assert result.exit_code == 0, result.output
     path = mini_site / "content/guides/bluebird/betamab/off-label.md"
     text = path.read_text(encoding="utf-8")
-    assert text.startswith(
-        '---\ntitle: "Betamab denied as not FDA-approved for this use by Bluebird Plans?'
-    )
-    assert f"updated: {dt.date.today().isoformat()}" in text and "noindex: true" in text
+    assert f"updated: {dt.date.today().isoformat()}" in text and "\ndraft: true\n" in text
+    assert "## Why {{ payer.short_name }} denies {{ drug.name }}" in text  # names as variables
+    assert "Bluebird" not in text and "Betamab" not in text
     assert "## Documents to gather" in text
-    assert run(mini_site, "check").exit_code == 0  # a scaffold is valid as it is
+    checked = run(mini_site, "check")
+    assert checked.exit_code == 0, checked.output  # a scaffold is valid as it is
+    assert re.search(
+        r"draft: content/guides/bluebird/betamab/off-label.md: not published "
+        r"\(placeholders to fill at lines \d+, \d+, \d+, \d+, \d+;",
+        checked.output,
+    )
+    assert run(mini_site, "build").exit_code == 0
+    assert page.read_bytes() == before  # readers see nothing of the draft
     again = run(mini_site, "new", "bluebird", "betamab", "off-label")
     assert again.exit_code == 1 and "already exists" in again.output
     assert path.read_text(encoding="utf-8") == text
+
+
+def test_a_scaffold_is_published_only_once_written(mini_site: Path) -> None:
+    assert run(mini_site, "new", "bluebird", "betamab", "off-label").exit_code == 0
+    path = mini_site / "content/guides/bluebird/betamab/off-label.md"
+    text = path.read_text(encoding="utf-8").replace("draft: true\n", "")
+    path.write_text(text, encoding="utf-8")
+    todo = [n for n, line in enumerate(text.split("\n"), 1) if line.startswith("{# TODO")]
+    result = run(mini_site, "check")
+    assert result.exit_code == 1
+    found = re.findall(
+        r"off-label.md:(\d+): a placeholder left by `new` is still empty", result.output
+    )
+    assert [int(n) for n in found] == todo and len(todo) == 5
+    filled = re.sub(r"\{# TODO:[^#]*#\}", "Written by an editor.", text)
+    path.write_text(filled, encoding="utf-8")
+    assert run(mini_site, "build").exit_code == 0
+    html = (mini_site / "output/bluebird/betamab/off-label/index.html").read_text("utf-8")
+    assert "Why Bluebird Plans denies Betamab" in html and "Written by an editor." in html
+
+
+def test_new_never_evaluates_names(mini_site: Path) -> None:
+    edit(mini_site / "data/payers.yaml", "name: Bluebird Plans", 'name: "Bluebird {{ 7*7 }}"')
+    assert run(mini_site, "new", "bluebird", "betamab", "off-label").exit_code == 0
+    path = mini_site / "content/guides/bluebird/betamab/off-label.md"
+    text = path.read_text(encoding="utf-8").replace("draft: true\n", "")
+    path.write_text(re.sub(r"\{# TODO:[^#]*#\}", "Text.", text), encoding="utf-8")
+    assert run(mini_site, "build").exit_code == 0, "build failed"
+    html = (mini_site / "output/bluebird/betamab/off-label/index.html").read_text("utf-8")
+    assert "Bluebird {{ 7*7 }}" in html and "49" not in html.split("<main", 1)[1]
+
+
+def test_a_reason_fallback_cannot_be_a_draft(mini_site: Path) -> None:
+    path = mini_site / "content/reasons/off-label.md"
+    path.write_text("---\ndraft: true\n---\n" + path.read_text("utf-8"), encoding="utf-8")
+    result = run(mini_site, "check")
+    assert result.exit_code == 1
+    assert "content/reasons/off-label.md:2: a reason's fallback write-up cannot be a draft" in (
+        result.output
+    )
 
 
 @pytest.mark.parametrize(
