@@ -26,6 +26,7 @@ from typing import Any
 from .builder import Output
 from .errors import BuildFailed, SiteError
 from .inputs import SOURCE_DIRS
+from .limits import DEFAULT_RENDER_TIMEOUT, RenderTimeout, deadline
 from .matrix import output_path
 from .outputs import SiteOutputs
 from .sitemodel import LoadedSite, load_site
@@ -151,13 +152,14 @@ class Preview:
         if errors:
             return self._respond(start_response, "500 Internal Server Error", error_page(errors))
         try:
-            output = self.output_for(path)
-            if output is not None:
-                return self._respond(
-                    start_response, "200 OK", output.make(), _content_type(output.path)
-                )
-            not_found = self.output_for("/404.html")
-            body = not_found.make() if not_found is not None else b"Not found"
+            with deadline(self._timeout()):
+                output = self.output_for(path)
+                if output is not None:
+                    return self._respond(
+                        start_response, "200 OK", output.make(), _content_type(output.path)
+                    )
+                not_found = self.output_for("/404.html")
+                body = not_found.make() if not_found is not None else b"Not found"
             return self._respond(start_response, "404 Not Found", body)
         except SiteError as error:  # a template mistake met while rendering this page
             return self._respond(start_response, "500 Internal Server Error", error_page([error]))
@@ -165,6 +167,13 @@ class Preview:
             return self._respond(
                 start_response, "500 Internal Server Error", error_page(failure.errors)
             )
+        except RenderTimeout as exc:  # past the deadline outside any template or write-up
+            late = SiteError(f"rendering {path} {exc}", None, "render_timeout in data/site.yaml")
+            return self._respond(start_response, "500 Internal Server Error", error_page([late]))
+
+    def _timeout(self) -> float:
+        site = self.site
+        return site.data.site.render_timeout if site is not None else DEFAULT_RENDER_TIMEOUT
 
     @staticmethod
     def _respond(

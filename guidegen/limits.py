@@ -93,8 +93,12 @@ def bounded_binop(operator: str, left: Any, right: Any) -> Any:
 
 def cap_memory(headroom: int = MEMORY_HEADROOM) -> None:
     """Limit this process (and the workers it forks) to its current address space plus
-    `headroom`. Best effort: leaves a lower limit in force, and does nothing where the
-    platform has no such limit."""
+    `headroom` (GUIDEGEN_MEMORY_HEADROOM_MB overrides it, for smaller machines and tests).
+    Best effort: leaves a lower limit in force, and does nothing where the platform has no
+    such limit."""
+    override = os.environ.get("GUIDEGEN_MEMORY_HEADROOM_MB", "")
+    if override.isdigit() and int(override) > 0:
+        headroom = int(override) * 1024 * 1024
     try:
         with open("/proc/self/statm", encoding="ascii") as statm:
             used = int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
