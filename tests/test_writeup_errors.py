@@ -48,7 +48,9 @@ def _write(site: Path, body: str) -> None:
     (site / WRITE_UP).write_text(f"## Angle\n\n{body}\n", encoding="utf-8")
 
 
-def _cli(site: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def _cli(
+    site: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     """The command as an editor types it: from the site's folder, relative paths."""
     return subprocess.run(
         [sys.executable, str(ROOT / "build.py"), *args],
@@ -62,7 +64,9 @@ def _cli(site: Path, *args: str, env: dict[str, str] | None = None) -> subproces
 
 
 @pytest.mark.parametrize(("body", "line", "message"), RUNTIME_FAILURES + COMPILE_FAILURES)
-@pytest.mark.parametrize("command", [("check",), ("build", "--jobs", "1"), ("build", "--jobs", "2")])
+@pytest.mark.parametrize(
+    "command", [("check",), ("build", "--jobs", "1"), ("build", "--jobs", "2")]
+)
 def test_write_up_failures_are_file_line_errors(
     mini_site: Path, body: str, line: int, message: str, command: tuple[str, ...]
 ) -> None:
@@ -107,23 +111,42 @@ def test_a_build_that_meets_a_failure_keeps_the_previous_output(mini_site: Path)
 @pytest.mark.parametrize(
     ("body", "fails_for"),
     [
-        ("{{ drug.generic_name.split('/')[1] }}", "betamab"),
-        ("{{ 10 / (drug.name|length - 7) }}", "betamab"),  # Alphamab has 8 letters, Betamab 7
-        ("{% if payer.short_name == 'Cardinal Care' %}{{ 1/0 }}{% endif %}", "cardinal"),
+        ("{% if drug.generic_name %}{{ drug.generic_name.split('/')[1] }}{% endif %}", "alphamab"),
+        ("{{ 10 / (drug.name|length - 8) if drug.generic_name else '' }}", "alphamab"),
+        ("{% if payer.short_name == 'Acme' %}{{ 1/0 }}{% endif %}", "acme"),
         ("{{ payer.name[12] }}", "acme"),  # 'Acme Health' has 11 characters
     ],
 )
 def test_check_meets_every_page_build_will(mini_site: Path, body: str, fails_for: str) -> None:
     """A failure that only some pages hit, where the pages have the same shape (no field
     empty), so a check of one page per shape would pass."""
-    edit(mini_site / "data/drugs.yaml", "generic_name: alphazumab", "generic_name: alpha/zumab")
-    edit(mini_site / "data/drugs.yaml", "generic_name: betazumab", "generic_name: beta")
-    edit(mini_site / "data/payers.yaml", "name: Cardinal Care", "name: Cardinal Care\n  short_name: Cardinal Care")
+    drugs = mini_site / "data/drugs.yaml"
+    edit(drugs, "generic_name: alphazumab", "generic_name: alpha")
+    edit(drugs, "generic_name: betazumab", "generic_name: beta/zumab")
+    edit(
+        drugs,
+        "  prescriber: neurologist\n- slug: gammatide",
+        "  prescriber: neurologist\n  benefit: medical\n- slug: gammatide",
+    )
+    payers = mini_site / "data/payers.yaml"
+    for name, short in (("Bluebird Plans", "Bluebird"), ("Cardinal Care", "Cardinal Care")):
+        edit(
+            payers, f"name: {name}", f"name: {name}\n  short_name: {short}\n  description: A payer."
+        )
     path = mini_site / "content/guides/acme/alphamab/step-therapy.md"
     path.unlink()  # the step-therapy fallback serves every payer of alphamab and betamab
     (mini_site / "content/reasons/step-therapy.md").write_text(
         f"## Angle\n\nFor {{{{ drug.name }}}}: {body}\n", encoding="utf-8"
     )
+    site = load_site(mini_site)  # the load's check, one page per shape, finds nothing
+    assert {
+        tuple(
+            f
+            for f in ("generic_name", "drug_class", "condition", "prescriber", "benefit")
+            if not getattr(d, f)
+        )
+        for d in site.data.drugs[:2]
+    } == {()}
     checked = run(mini_site, "check")
     built = run(mini_site, "build")
     assert checked.exit_code == 1 and built.exit_code == 1, checked.output + built.output
@@ -159,7 +182,11 @@ HANGS = [
 def test_a_write_up_cannot_hang_the_build(
     mini_site: Path, body: str, command: tuple[str, ...]
 ) -> None:
-    edit(mini_site / "data/site.yaml", "thin_pages: noindex", "thin_pages: noindex\nrender_timeout: 1")
+    edit(
+        mini_site / "data/site.yaml",
+        "thin_pages: noindex",
+        "thin_pages: noindex\nrender_timeout: 1",
+    )
     _write(mini_site, body)
     started = time.monotonic()
     result = _cli(mini_site, *command)
@@ -172,7 +199,11 @@ def test_a_write_up_cannot_hang_the_build(
 
 
 def test_a_template_cannot_hang_the_build(mini_site: Path) -> None:
-    edit(mini_site / "data/site.yaml", "thin_pages: noindex", "thin_pages: noindex\nrender_timeout: 1")
+    edit(
+        mini_site / "data/site.yaml",
+        "thin_pages: noindex",
+        "thin_pages: noindex\nrender_timeout: 1",
+    )
     template = mini_site / "templates/404.html"
     template.write_text(
         "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}\n"
@@ -201,7 +232,25 @@ def test_a_write_up_cannot_take_the_machines_memory(mini_site: Path) -> None:
 
 @pytest.mark.parametrize("value", ["0", "-1", "7200", "'soon'", ".nan"])
 def test_render_timeout_is_checked(mini_site: Path, value: str) -> None:
-    edit(mini_site / "data/site.yaml", "thin_pages: noindex", f"thin_pages: noindex\nrender_timeout: {value}")
+    edit(
+        mini_site / "data/site.yaml",
+        "thin_pages: noindex",
+        f"thin_pages: noindex\nrender_timeout: {value}",
+    )
     result = run(mini_site, "check")
     assert result.exit_code == 1
     assert "data/site.yaml:11: site.render_timeout" in result.output, result.output
+
+
+def test_front_matter_is_plain_text_escaped_once(mini_site: Path) -> None:
+    edit(mini_site / "data/payers.yaml", "name: Bluebird Plans", 'name: "Bluebird & Sons"')
+    (mini_site / WRITE_UP).write_text(
+        "---\ntitle: \"{{ payer.name }} {{ '<b>x</b>'|safe }}\"\n"
+        "description: \"{% autoescape false %}{{ '<script>' }}{% endautoescape %} & more\"\n"
+        "---\n## Angle\n\nText.\n",
+        encoding="utf-8",
+    )
+    assert run(mini_site, "build").exit_code == 0
+    html = (mini_site / "output/bluebird/betamab/off-label/index.html").read_text("utf-8")
+    assert "<title>Bluebird &amp; Sons &lt;b&gt;x&lt;/b&gt;</title>" in html
+    assert '<meta name="description" content="&lt;script&gt; &amp; more">' in html

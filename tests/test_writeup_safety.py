@@ -118,7 +118,11 @@ def test_a_value_from_data_in_a_link_is_sanitized(mini_site: Path) -> None:
 
 
 def test_trusting_raw_html_never_lets_script_through(mini_site: Path) -> None:
-    edit(mini_site / "data/site.yaml", "thin_pages: noindex", "thin_pages: noindex\ntrust_raw_html: true")
+    edit(
+        mini_site / "data/site.yaml",
+        "thin_pages: noindex",
+        "thin_pages: noindex\ntrust_raw_html: true",
+    )
     (mini_site / "content/reasons/off-label.md").write_text(
         '## Angle\n\n<details><summary>More</summary><div class="note">Kept.</div></details>'
         "<script>alert(1)</script><div onclick=\"x()\">d</div>{{ '<style>*{}</style>'|safe }}\n",
@@ -232,9 +236,9 @@ HTML = [
     "<style>body{}</style>",
     '<a href="{{ drug.slug }}" onmouseover="{{ drug.name }}">x</a>',
     '<div style="background:url(javascript:x)">d</div>',
-    "<math><mi xlink:href=\"javascript:alert(1)\">x</mi></math>",
+    '<math><mi xlink:href="javascript:alert(1)">x</mi></math>',
     "<!-- {{ drug.name }} -->",
-    '<img src="{{ \'javascript:alert(1)\' }}">',
+    "<img src=\"{{ 'javascript:alert(1)' }}\">",
 ]
 PIECES = st.lists(st.sampled_from(JINJA + MARKDOWN + HTML + ["text", " ", "\n\n"]), max_size=12)
 
@@ -284,7 +288,7 @@ def test_site_templates_cannot_reach_python(mini_site: Path, expression: str) ->
     for command in ("check", "build"):
         result = run(mini_site, command)
         assert result.exit_code == 1, result.output
-        assert re.search(rf"templates/guide\.html:{line}: template error: .*unsafe", result.output), (
-            result.output
-        )
+        assert re.search(
+            rf"templates/guide\.html:{line}: template error: .*unsafe", result.output
+        ), result.output
         assert not (mini_site / "output").exists()
