@@ -11,7 +11,17 @@ from collections.abc import Sequence
 from typing import Any
 
 from .errors import ErrorCollector, SourceLocation, did_you_mean
-from .models import Benefit, DenialReason, Drug, Offer, Payer, Site, ThinPolicy, digest_of
+from .models import (
+    Benefit,
+    DenialReason,
+    Drug,
+    Offer,
+    Payer,
+    Site,
+    ThinPolicy,
+    digest_of,
+    normal_base_url,
+)
 from .schema import DRUG, PAYER, REASON, RESERVED_PAYER_SLUGS, SITE, RecordChecker, RecordSpec
 from .yaml_loader import YMap
 
@@ -169,7 +179,7 @@ def build_site(value: Any, errors: ErrorCollector) -> Site | None:
             "the promo price should be the lower one",
         )
     return Site(
-        base_url=f["base_url"].rstrip("/"),
+        base_url=normal_base_url(f["base_url"]),
         site_name=f["site_name"],
         language=f["language"],
         offer=offer,
