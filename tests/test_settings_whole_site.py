@@ -9,6 +9,7 @@ path (one or two segments, with or without a trailing slash), `host` (netlify, c
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -85,6 +86,21 @@ def test_every_setting_builds_a_whole_site(mini_site: Path, settings: dict[str, 
 def test_the_sample_site_is_whole(sample_copy: Path, policy: str, base: str) -> None:
     configure(sample_copy, thin_pages=policy, base_url=base)
     assert_whole(built(sample_copy), base, SAMPLE_CHECKOUT)
+
+
+@pytest.mark.parametrize("policy", ["noindex", "skip"])
+@pytest.mark.parametrize(
+    "options", [("--sitemap-limit", "2"), ("--host", "cloudflare"), ("--jobs", "2")]
+)
+def test_build_options_keep_a_prefixed_site_whole(
+    mini_site: Path, policy: str, options: tuple[str, str]
+) -> None:
+    configure(mini_site, thin_pages=policy, base_url=MINI_BASE + "/appeals/")
+    out = built(mini_site, *options)
+    assert_whole(out, MINI_BASE + "/appeals")
+    if options[0] == "--sitemap-limit":
+        index = (out / "sitemap.xml").read_text(encoding="utf-8")
+        assert "<loc>https://example.test/appeals/sitemaps/payer-acme-2.xml</loc>" in index
 
 
 # thin_pages: skip --------------------------------------------------------------------------
@@ -345,3 +361,109 @@ def test_the_preview_at_the_root_is_unchanged(mini_site: Path) -> None:
     assert get(app, "/")[:1] == ("200 OK",)
     assert get(app, "/")[2] == (out / "index.html").read_bytes()
     assert get(app, "/appeals/")[0] == "404 Not Found"
+
+
+# the checker finds what it is for ------------------------------------------------------------
+@pytest.fixture(scope="module")
+def mini_built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    site = copy_site(MINI, tmp_path_factory.mktemp("checked") / "site")
+    configure(site, base_url="https://example.test/appeals")
+    return built(site)
+
+
+def damaged(source: Path, tmp_path: Path, *change: str) -> Path:
+    """A copy of a built site, with one snippet of one file replaced (page, old, new)."""
+    out = tmp_path / "out"
+    shutil.copytree(source, out)
+    if change:
+        page, old, new = change
+        edit(out / page, old, new)
+    return out
+
+
+BASE = "https://example.test/appeals"
+
+
+@pytest.mark.parametrize(
+    ("page", "old", "new", "problem"),
+    [
+        (
+            "acme/index.html",
+            'href="/appeals/acme/alphamab/"',
+            'href="/acme/alphamab/"',
+            "/acme/: href /acme/alphamab/ is outside base_url's path /appeals/",
+        ),
+        (
+            "acme/index.html",
+            'href="/appeals/acme/alphamab/"',
+            'href="/appeals/acme/nothing/"',
+            "/acme/: href /appeals/acme/nothing/ names a file that was not built",
+        ),
+        (
+            "drugs/alphamab/index.html",
+            '<li><a href="/appeals/reasons/off-label/">',
+            '<li><a href="/appeals/reasons/quantity-limits/">',
+            "/drugs/alphamab/: links /reasons/quantity-limits/, which has no guide for this hub",
+        ),
+        (
+            "acme/alphamab/index.html",
+            '"item":"https://example.test/appeals/acme/"',
+            '"item":"https://example.test/appeals/acme-health/"',
+            "/acme/alphamab/: JSON-LD URL https://example.test/appeals/acme-health/ names a file "
+            "that was not built",
+        ),
+        (
+            "acme/alphamab/step-therapy/index.html",
+            '<link rel="canonical" href="https://example.test/appeals/acme/alphamab/step-therapy/">',
+            '<link rel="canonical" href="https://example.test/acme/alphamab/step-therapy/">',
+            "/acme/alphamab/step-therapy/: canonical is not "
+            "https://example.test/appeals/acme/alphamab/step-therapy/",
+        ),
+        (
+            "sitemaps/site.xml",
+            "<loc>https://example.test/appeals/</loc>",
+            "<loc>https://example.test/appeals/acme-old/</loc>",
+            "/sitemaps/site.xml: lists https://example.test/appeals/acme-old/, which is not indexable",
+        ),
+        (
+            "_redirects",
+            "/appeals/acme-old  /appeals/acme/",
+            "/appeals/acme-old  /appeals/acme-gone/",
+            "/_redirects: redirect target /appeals/acme-gone/ names a file that was not built",
+        ),
+        (
+            "robots.txt",
+            "Sitemap: https://example.test/appeals/sitemap.xml",
+            "Sitemap: https://example.test/sitemap.xml",
+            "/robots.txt: sitemap https://example.test/sitemap.xml is outside base_url's path "
+            "/appeals/",
+        ),
+    ],
+)
+def test_the_checker_reports_what_breaks_a_site(
+    mini_built: Path, tmp_path: Path, page: str, old: str, new: str, problem: str
+) -> None:
+    assert check_site(mini_built, BASE, (MINI_CHECKOUT,)) == []
+    out = damaged(mini_built, tmp_path, page, old, new)
+    assert problem in check_site(out, BASE, (MINI_CHECKOUT,))
+
+
+def test_the_checker_reports_empty_hubs_and_unreachable_pages(
+    mini_built: Path, tmp_path: Path
+) -> None:
+    out = damaged(mini_built, tmp_path)
+    for guide in (out / "acme/deltanib").glob("*/index.html"):
+        guide.unlink()
+    (out / "extra").mkdir()
+    empty = '<html><main><ul class="link-list"></ul></main></html>'
+    (out / "extra/index.html").write_text(empty, encoding="utf-8")
+    (out / "acme/gammatide/index.html").write_text(empty, encoding="utf-8")
+    problems = check_site(out, BASE, (MINI_CHECKOUT,))
+    assert "/acme/deltanib/: hub with no guide behind it" in problems
+    assert (
+        "/acme/deltanib/: href /appeals/acme/deltanib/off-label/ names a file that was not built"
+    ) in problems
+    assert "/acme/gammatide/: hub lists no pages" in problems
+    assert "/extra/: not reachable from the home page" in problems
+    assert "/extra/: orphan (no page links to it)" in problems
+    assert "/acme/gammatide/off-label/: 4 clicks from the home page" in problems
