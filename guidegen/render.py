@@ -2,7 +2,8 @@
 
 The environment autoescapes everything and is strict about undefined names. Any template
 mistake, at load or at render time, becomes a `SiteError` at `templates/<name>:<line>`
-with the offending line. `digest` identifies the templates for page fingerprints.
+with the offending line. `digest` identifies the templates for page fingerprints. Under a
+base_url with a path, every root-relative URL of a rendered page gets that path.
 Writes no files.
 """
 
