@@ -249,8 +249,9 @@ def serve(root: Path, port: int, bind: str, stop_after: float | None) -> None:
         if preview.site is not None
         else f"{len(preview.errors)} problems to fix, shown in the browser"
     )
+    prefix = preview.site.data.site.path_prefix if preview.site is not None else ""
     click.echo(
-        f"Serving http://{bind}:{port}/ ({state}; ready in {time.perf_counter() - started:.2f} s). "
+        f"Serving http://{bind}:{port}{prefix}/ ({state}; ready in {time.perf_counter() - started:.2f} s). "
         "Ctrl+C stops."
     )
     if stop_after is not None:

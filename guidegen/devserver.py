@@ -5,7 +5,8 @@ sample's: loading and checking the inputs is all that happens at start. Each URL
 answered by the same code a build writes that file with, so the preview shows exactly the
 bytes `build` would write (plus livereload's script). `watchfiles` reports a save in
 data/, content/, templates/ or static/ at once; a burst of saves is folded into one
-reload, after which livereload tells the open pages to reload. A mistake does not stop
+reload, after which livereload tells the open pages to reload. A base_url with a path
+(`https://example.org/appeals`) is served under it, at `/appeals/`, as the host will. A mistake does not stop
 the server: every page becomes an error page (file:line, the offending line, the hint)
 that reloads itself once the file is fixed. Contains no build logic of its own.
 """
@@ -151,9 +152,16 @@ class Preview:
             errors = list(self.errors)
         if errors:
             return self._respond(start_response, "500 Internal Server Error", error_page(errors))
+        # The site lives under base_url's path, as it will on the host; the server's root
+        # (and the path without its slash) sends the address bar there.
+        prefix = self.site.data.site.path_prefix if self.site is not None else ""
+        inside = path.startswith(prefix + "/")
+        if not inside and path in ("/", prefix):
+            start_response("302 Found", [("Location", prefix + "/"), ("Content-Length", "0")])
+            return [b""]
         try:
             with deadline(self._timeout()):
-                output = self.output_for(path)
+                output = self.output_for(path[len(prefix) :]) if inside else None
                 if output is not None:
                     return self._respond(
                         start_response, "200 OK", output.make(), _content_type(output.path)

@@ -85,9 +85,9 @@ class Hubs:
                 yield hub
 
     def _payers_with_pages(self) -> list[Payer]:
-        return [p for i, p in enumerate(self.data.payers) if self._payer_has_pages(i)]
+        return [p for i, p in enumerate(self.data.payers) if self.payer_has_pages(i)]
 
-    def _payer_has_pages(self, payer: int) -> bool:
+    def payer_has_pages(self, payer: int) -> bool:
         return next(self.matrix.keys_for(payer), None) is not None
 
     def _drugs_with_pages(self) -> list[Drug]:
@@ -187,9 +187,12 @@ class Hubs:
             Link(payer_drug_url(self.data.payers[p], d), self.data.payers[p].name)
             for p in sorted(payers, key=lambda i: self.data.payers[i].name.lower())
         )
+        # Only the reasons this drug has a guide for: with thin pages skipped, a reason of
+        # the drug may have none (and its hub lists other drugs, or is not built at all).
         reasons = tuple(
             Link(reason_url(self.data.reasons[r]), self.data.reasons[r].name)
             for r in self.matrix.drug_reasons[drug]
+            if any(self.matrix.exists(p, drug, r) for p in payers)
         )
         crumbs = (Link("/", "Home"), Link(drug_url(d), d.name))
         return HubPage(
@@ -212,6 +215,14 @@ class Hubs:
             and any(self.matrix.exists(p, d, reason) for p in range(len(self.data.payers)))
         ]
 
+    def _reason_payers(self, reason: int, drugs: list[int]) -> list[Payer]:
+        """The payers with a guide for this reason (one of `drugs`, those that have one)."""
+        return [
+            p
+            for i, p in enumerate(self.data.payers)
+            if any(self.matrix.exists(i, d, reason) for d in drugs)
+        ]
+
     def reason_hub(self, reason: int) -> HubPage | None:
         drugs = self.reason_drugs(reason)
         if not drugs:
@@ -223,7 +234,7 @@ class Hubs:
         )
         payers = tuple(
             Link(payer_url(p), p.name)
-            for p in sorted(self._payers_with_pages(), key=lambda p: p.name.lower())
+            for p in sorted(self._reason_payers(reason, drugs), key=lambda p: p.name.lower())
         )
         crumbs = (Link("/", "Home"), Link(reason_url(r), r.name))
         return HubPage(

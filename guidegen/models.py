@@ -9,9 +9,11 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, NamedTuple
+from urllib.parse import urlsplit
 
 from .errors import SourceLocation
 from .limits import DEFAULT_RENDER_TIMEOUT
@@ -123,6 +125,24 @@ class Site:
     def absolute(self, url: str) -> str:
         """The absolute form of a site-relative URL ('/cigna/' -> 'https://.../cigna/')."""
         return self.base_url.rstrip("/") + url
+
+    @property
+    def path_prefix(self) -> str:
+        """The path the site is served under, from base_url: '/appeals', or '' at the root.
+        Site-relative URLs ('/cigna/') name pages; what a browser is sent is prefixed."""
+        return urlsplit(self.base_url).path.rstrip("/")
+
+    def local(self, url: str) -> str:
+        """The absolute path a browser follows to a site-relative URL: '/appeals/cigna/'."""
+        return self.path_prefix + url
+
+
+def normal_base_url(url: str) -> str:
+    """One form of a base URL: scheme and host in lowercase, no trailing slash, so
+    'https://Example.org/appeals/' and 'https://example.org/appeals' make the same site."""
+    parts = urlsplit(url)
+    path = re.sub(r"/+", "/", parts.path).rstrip("/")
+    return f"{parts.scheme.lower()}://{parts.netloc.lower()}{path}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -232,10 +232,11 @@ class SiteOutputs(Producer):
             hub = hubs.reason_hub(reason)
             if hub is not None:
                 yield self.hub_output(hub, "site")
-        redirects = redirect_rules(site.data, self.host)
+        prefix = self.settings.path_prefix
+        redirects = redirect_rules(site.data, self.host, prefix, self.built_slugs())
         check_host_limits(redirects, self.host)
         yield _file("_redirects", redirects.text.encode("utf-8"))
-        yield _file("_headers", headers_file(self.host).encode("utf-8"))
+        yield _file("_headers", headers_file(self.host, prefix).encode("utf-8"))
         yield self.not_found()
         yield _file("robots.txt", robots_txt(self.settings).encode("utf-8"))
         for rel, source in sorted(site.assets.files.items()):
@@ -244,6 +245,12 @@ class SiteOutputs(Producer):
         entries: list[tuple[str, str | None]] = [(url, None) for url in self.site_sitemap_urls()]
         for name, data in sitemap_files(self.settings, "site", entries, self.sitemap_limit):
             yield _file(name, data)
+
+    def built_slugs(self) -> tuple[set[str], set[str]]:
+        """The slugs of the payers and of the drugs that have pages (all, unless skipped)."""
+        data, hubs = self.site.data, self.site.hubs
+        payers = {p.slug for i, p in enumerate(data.payers) if hubs.payer_has_pages(i)}
+        return payers, {d.slug for i, d in enumerate(data.drugs) if hubs.drug_payers(i)}
 
     def site_sitemap_urls(self) -> list[str]:
         """The hubs the site-wide sitemap lists: home, drugs and reasons with guides."""

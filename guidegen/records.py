@@ -12,7 +12,17 @@ from typing import Any
 
 from .errors import ErrorCollector, SourceLocation, did_you_mean
 from .limits import DEFAULT_RENDER_TIMEOUT
-from .models import Benefit, DenialReason, Drug, Offer, Payer, Site, ThinPolicy, digest_of
+from .models import (
+    Benefit,
+    DenialReason,
+    Drug,
+    Offer,
+    Payer,
+    Site,
+    ThinPolicy,
+    digest_of,
+    normal_base_url,
+)
 from .schema import DRUG, PAYER, REASON, RESERVED_PAYER_SLUGS, SITE, RecordChecker, RecordSpec
 from .yaml_loader import YMap
 
@@ -178,7 +188,7 @@ def build_site(value: Any, errors: ErrorCollector) -> Site | None:
         )
         timeout = DEFAULT_RENDER_TIMEOUT
     return Site(
-        base_url=f["base_url"].rstrip("/"),
+        base_url=normal_base_url(f["base_url"]),
         site_name=f["site_name"],
         language=f["language"],
         offer=offer,

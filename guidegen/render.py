@@ -2,13 +2,15 @@
 
 The environment autoescapes everything and is strict about undefined names. Any template
 mistake, at load or at render time, becomes a `SiteError` at `templates/<name>:<line>`
-with the offending line. `digest` identifies the templates for page fingerprints.
+with the offending line. `digest` identifies the templates for page fingerprints. Under a
+base_url with a path, every root-relative URL of a rendered page gets that path.
 Writes no files.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 import traceback
 from collections.abc import Callable
 from pathlib import Path
@@ -187,6 +189,14 @@ class FragmentCache(Extension):
         return [lookup, nodes.If(missed, [capture, store], [], [shown], lineno=lineno)]
 
 
+# A root-relative URL in an attribute a browser follows, or in a refresh's target: written by
+# templates and write-ups as '/cigna/', served under base_url's path as '/appeals/cigna/'
+# (rewritten once a page is rendered, like Hugo's canonifyURLs, so no template can miss it).
+_ROOT_RELATIVE = re.compile(
+    r"""(\s(?:href|src|action|poster|formaction)=["']?|content=["']?\d+;\s*url=)/(?!/)""",
+    re.IGNORECASE,
+)
+
 _GET, _PUT = "_fragment_cache_get", "_fragment_cache_put"
 # Fragments kept at most; the cache starts again when full. Units run drug by drug, so a
 # worker needs a few dozen at a time (a drug's twelve reasons, the site-wide ones), while
@@ -244,6 +254,7 @@ class Renderer:
         self.env.fragment_cache_enabled = cache_fragments  # type: ignore[attr-defined]
         self.env.globals.update(site=site, asset=asset_url, citations=CITATIONS)
         self._digests: dict[str, str] = {}
+        self._prefix = site.path_prefix
 
     def digest(self, name: str) -> str:
         """A digest of a template and every template it extends, includes or imports."""
@@ -275,11 +286,16 @@ class Renderer:
 
     def render(self, name: str, **context: Any) -> str:
         try:
-            return self.env.get_template(name).render(**context)
+            html = self.env.get_template(name).render(**context)
         except SiteError:
             raise
         except Exception as exc:  # noqa: BLE001 - templates are inputs: any failure is theirs
             raise template_error(exc, self.root) from None
+        return self._prefixed(html) if self._prefix else html
+
+    def _prefixed(self, html: str) -> str:
+        """The page with every root-relative URL it links to under base_url's path."""
+        return _ROOT_RELATIVE.sub(lambda m: m.group(1) + self._prefix + "/", html)
 
     def guide(self, page: GuidePage) -> str:
         return self.render("guide.html", page=page, meta=page.meta)
