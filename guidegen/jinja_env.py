@@ -15,7 +15,8 @@ values; this saves about a fifth of the time its template takes.
 
 from __future__ import annotations
 
-from collections.abc import MutableMapping
+from collections import deque
+from collections.abc import MutableMapping, MutableSequence, MutableSet
 from typing import Any
 
 from jinja2 import Environment, nodes
@@ -69,4 +70,36 @@ class FlatGlobals(Environment):
 class SandboxedFlatGlobals(FlatGlobals, ImmutableSandboxedEnvironment):
     """`FlatGlobals` in Jinja's immutable sandbox: templates and write-ups arrive by pull
     request, so none may reach Python's internals (`lipsum.__globals__`, `__class__`,
-    `mro`), call unsafe methods or mutate the values they are given."""
+    `mro`), call unsafe methods or mutate the values they are given.
+
+    The sandbox checks every attribute a template reads (a guide reads about 75): is it
+    internal (functions, frames, generators, types), does it mutate a list, dict, set or
+    deque? For the generator's own view models (a class of this package that is none of
+    those containers) the answer depends on the name alone, so a public name is read
+    directly and only the rest take the sandbox's full check (238 -> 80 µs a guide's
+    template; tests/test_writeup_safety.py tries the escapes through both paths)."""
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        kind = type(obj)
+        fast = _VIEW_TYPES.get(kind)
+        if fast is None:
+            fast = _VIEW_TYPES[kind] = _is_view_type(kind)
+        if fast and attribute[:1] != "_":
+            try:
+                return getattr(obj, attribute)
+            except AttributeError:
+                pass
+        return super().getattr(obj, attribute)
+
+
+_VIEW_TYPES: dict[type, bool] = {}
+
+
+def _is_view_type(kind: type) -> bool:
+    """A class of this package that is no container a template could mutate."""
+    return kind.__module__.startswith(_PACKAGE) and not issubclass(
+        kind, (list, dict, set, deque, MutableMapping, MutableSequence, MutableSet)
+    )
+
+
+_PACKAGE = __name__.rpartition(".")[0] + "."

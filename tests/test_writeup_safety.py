@@ -277,6 +277,12 @@ def test_no_mix_of_jinja_markdown_and_html_gets_script_onto_a_page(
         "''.__class__.__subclasses__()",
         "site.__reduce_ex__(2)",
         "namespace.__init__.__globals__",
+        "page.__init__.__globals__",
+        "page._replace.__globals__",
+        "meta.__class__.__init__.__globals__",
+        "page.guide.__class__.__mro__",
+        "page|attr('__class__')",
+        "asset.__globals__",
     ],
 )
 def test_site_templates_cannot_reach_python(mini_site: Path, expression: str) -> None:
@@ -292,3 +298,13 @@ def test_site_templates_cannot_reach_python(mini_site: Path, expression: str) ->
             rf"templates/guide\.html:{line}: template error: .*unsafe", result.output
         ), result.output
         assert not (mini_site / "output").exists()
+
+
+def test_the_fast_attribute_path_is_only_for_immutable_view_models() -> None:
+    from guidegen.jinja_env import _is_view_type
+    from guidegen.models import Site
+    from guidegen.pages import GuidePage
+    from guidegen.yaml_loader import YList, YMap
+
+    assert _is_view_type(GuidePage) and _is_view_type(Site)
+    assert not any(_is_view_type(kind) for kind in (YMap, YList, dict, list, str, type))
