@@ -18,9 +18,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from jinja2 import Environment
 
 from guidegen.devserver import Preview
+from guidegen.errors import SiteError
 from guidegen.inputs import inputs_digest
+from guidegen.render import RootedLoader
 
 from .conftest import ROOT, run
 from .test_devserver import Server, fetch
@@ -316,3 +319,21 @@ def test_new_refuses_a_folder_linked_out_of_the_site(mini_site: Path, beside: Pa
     assert result.exit_code == 1
     assert result.output == outside("content/guides/bluebird", target) + "\n"
     assert list(target.iterdir()) == []
+
+
+def test_the_template_loader_refuses_an_include_the_walk_would_not_list(mini_site: Path) -> None:
+    link(mini_site / "templates/partials/evil.html", "/etc/passwd")
+    fifo(mini_site / "templates/partials/pipe.html")
+    (mini_site / "templates/page.html").write_text('{% include "partials/evil.html" %}')
+    (mini_site / "templates/other.html").write_text('{% extends "partials/pipe.html" %}')
+    loader = RootedLoader(mini_site)
+    names = loader.list_templates()
+    assert "page.html" in names and "partials/evil.html" not in names
+    env = Environment(loader=loader)
+    with pytest.raises(SiteError) as refused:
+        env.get_template("page.html").render()
+    assert f"error: {refused.value.render()}" == outside(
+        "templates/partials/evil.html", "/etc/passwd"
+    )
+    with pytest.raises(SiteError, match="templates/partials/pipe.html: is a named pipe"):
+        env.get_template("other.html").render()
