@@ -2,9 +2,10 @@
 
 Reads `content/**/*.md` (only the files `sources` allows), checks each file's place
 (`guides/<payer>/<drug>/<reason>.md`, `drugs/<drug>/<reason>.md`, `reasons/<reason>.md`)
-against the data, its front matter against the schema, its Markdown against `markup.lint` and its Jinja against the names a
-page provides, then compiles it once. `Content.find` answers the cascade: the most
-specific write-up for a combination. Knows nothing of the site's templates or the matrix.
+against the data, its front matter against the schema, its Markdown against `markup.lint`
+and its Jinja against the names a page provides, then compiles it once. `Content.find`
+answers the cascade: the most specific write-up for a combination. Knows nothing of the
+site's templates or the matrix.
 """
 
 from __future__ import annotations
