@@ -51,6 +51,20 @@ runpy.run_path({build!r}, run_name="__main__")
 """
 
 
+_STARTED: list[subprocess.Popen[str]] = []
+
+
+@pytest.fixture(autouse=True)
+def _no_held_build_left() -> Iterator[None]:
+    """A test that fails while a build is held must not leave it (and its workers) waiting."""
+    yield
+    while _STARTED:
+        process = _STARTED.pop()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.communicate(timeout=30)
+
+
 class HeldBuild:
     """A real `python build.py build ...` (or another command) from the site's folder, held
     at `where` (a function of the package, `module.name`)."""
@@ -75,6 +89,7 @@ class HeldBuild:
             text=True,
             start_new_session=True,  # its own process group, like a job in a terminal
         )
+        _STARTED.append(self.process)
 
     def wait_until_held(self) -> None:
         deadline = time.monotonic() + 60
@@ -144,14 +159,9 @@ def test_a_killed_build_leaves_no_stale_lock(built: Path, who: str) -> None:
         first.process.wait(timeout=30)  # (the workers still hold its stdout and stderr)
     else:
         first.signal_group(signal.SIGKILL)
-    try:
-        assert site_files(built / "output") == before
-        again = as_typed(built, "build", "--quiet")
-        assert (again.returncode, again.stderr) == (0, "")
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(first.process.pid, signal.SIGKILL)  # the orphaned workers
-        first.process.communicate(timeout=30)
+    assert site_files(built / "output") == before
+    again = as_typed(built, "build", "--quiet")  # (orphaned workers are killed at teardown)
+    assert (again.returncode, again.stderr) == (0, "")
 
 
 def test_the_lock_is_refused_in_process_too(mini_site: Path) -> None:
