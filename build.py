@@ -17,6 +17,7 @@ import click
 from guidegen.data import load_site_data
 from guidegen.editor_schemas import SCHEMA_DIR, schema_files
 from guidegen.errors import ErrorCollector
+from guidegen.guard import GuardedGroup
 from guidegen.limits import cap_memory
 from guidegen.pipeline import BuildOptions, build_site, check_site
 from guidegen.scaffold import new_writeup
@@ -74,7 +75,7 @@ class ProgressBar:
             self.bar.__exit__(None, None, None)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=GuardedGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--root",
     type=click.Path(file_okay=False, path_type=Path),
@@ -236,8 +237,9 @@ def serve(root: Path, port: int, bind: str, stop_after: float | None) -> None:
     from livereload.handlers import LiveReloadHandler
     from tornado.ioloop import IOLoop
 
-    from guidegen.devserver import Preview, SourceWatcher
+    from guidegen.devserver import Preview, SourceWatcher, check_port
 
+    check_port(bind, port)
     started = time.perf_counter()
     preview = Preview(root)
     LiveReloadHandler.DEFAULT_RELOAD_TIME = 0  # our watcher already folds bursts of saves

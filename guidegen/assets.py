@@ -1,7 +1,9 @@
 """Static assets: copied from static/ to assets/ under content-hashed names.
 
 `site.css` becomes `assets/site.3f2a9c1e.css`, so hosts can cache assets forever and a
-changed stylesheet gets a new URL. Templates ask for `asset('site.css')`.
+changed stylesheet gets a new URL. Templates ask for `asset('site.css')`. A file that
+may not be read (a link out of the site's source folders, a FIFO: see `sources`) is an
+error, never an asset.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import ErrorCollector, SourceLocation
+from .sources import source_files
 
 STATIC_DIR = "static"
 ASSETS_URL = "/assets/"
@@ -35,8 +38,8 @@ def collect_assets(root: Path, errors: ErrorCollector) -> Assets:
     assets = Assets()
     folder = root / STATIC_DIR
     overall = hashlib.sha256()
-    for path in sorted(folder.rglob("*")) if folder.is_dir() else []:
-        if not path.is_file() or path.name.startswith("."):
+    for path in source_files(folder, root, errors):
+        if path.name.startswith("."):
             continue
         name = path.relative_to(folder).as_posix()
         if any(c.isspace() for c in name):

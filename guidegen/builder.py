@@ -5,7 +5,8 @@ payer (its hub; its sitemap), one for the site-wide pages and one for the sitema
 A unit renders a page only when the page's fingerprint differs from the manifest's, and
 writes it only when its bytes differ; a unit whose digest of inputs (dependencies.py)
 equals the manifest's is skipped without a look at its pages, so a rebuild costs time in
-proportion to what changed. Units run in forked worker processes (`--jobs`); each file is
+proportion to what changed. Units run in forked worker processes (`--jobs`), which leave
+Ctrl+C to the build (it stops them; they print nothing); each file is
 a pure function of its inputs, so the output is the same whatever the number of workers
 or shards.
 Nothing is held per page: a unit returns only the manifest rows it changed, and its own.
@@ -17,8 +18,11 @@ import gc
 import hashlib
 import multiprocessing
 import os
+import signal
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from multiprocessing.pool import Pool
 from typing import TYPE_CHECKING, NamedTuple
 
 import xxhash
@@ -319,14 +323,31 @@ def run_units(
             return
         batches = _batches(units, jobs)
         gc.collect()  # the load's cyclic garbage, freed once here rather than in each worker
-        context = multiprocessing.get_context("fork")
-        with context.Pool(jobs) as pool:
+        with _quiet_pool(jobs) as pool:
             for result in pool.imap(_run_batch, batches, chunksize=1):
                 on_result(result)
     finally:
         if _STATE.manifest is not None:
             _STATE.manifest.close()
         _STATE = None
+
+
+def _ignore_interrupts() -> None:
+    """Workers leave Ctrl+C to the build, which stops them: no worker tracebacks."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _quiet_pool(jobs: int) -> Pool:
+    """A pool of forked workers that ignore SIGINT from the moment they exist (the signal
+    is ignored around the fork too, so no worker can be interrupted before it is set)."""
+    context = multiprocessing.get_context("fork")
+    if threading.current_thread() is not threading.main_thread():
+        return context.Pool(jobs, initializer=_ignore_interrupts)
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        return context.Pool(jobs, initializer=_ignore_interrupts)
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _batches(units: Plan, jobs: int) -> Iterator[list[Unit]]:

@@ -1,10 +1,11 @@
 """Write-ups: front matter + Markdown body -> compiled templates, and the content cascade.
 
-Reads `content/**/*.md`, checks each file's place (`guides/<payer>/<drug>/<reason>.md`,
-`drugs/<drug>/<reason>.md`, `reasons/<reason>.md`) against the data, its front matter
-against the schema, its Markdown against `markup.lint` and its Jinja against the names a
-page provides, then compiles it once. `Content.find` answers the cascade: the most
-specific write-up for a combination. Knows nothing of the site's templates or the matrix.
+Reads `content/**/*.md` (only the files `sources` allows), checks each file's place
+(`guides/<payer>/<drug>/<reason>.md`, `drugs/<drug>/<reason>.md`, `reasons/<reason>.md`)
+against the data, its front matter against the schema, its Markdown against `markup.lint`
+and its Jinja against the names a page provides, then compiles it once. `Content.find`
+answers the cascade: the most specific write-up for a combination. Knows nothing of the
+site's templates or the matrix.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from .errors import BuildFailed, ErrorCollector, SiteError, SourceLocation, did_
 from .markup import lint
 from .models import ContentLevel, FrontMatter
 from .schema import FRONT_MATTER, RecordChecker
+from .sources import check_source, source_files
 from .templating import (
     content_environment,
     is_plain,
@@ -231,6 +233,7 @@ class _Compiler:
         level, payer, drug, reason = placed
         slugs_ok = self.check_slugs(rel, payer, drug, reason)
         try:
+            check_source(path, self.root)
             text = read_source(path, rel, MAX_CONTENT_BYTES)
         except SiteError as error:
             self.errors.add_error(error)
@@ -308,21 +311,16 @@ _WORD_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9’'-]*")
 
 
 def content_files(root: Path, errors: ErrorCollector) -> list[Path]:
-    """Every write-up under content/, in a stable order; stray files reported."""
-    base = root / CONTENT_DIR
-    if not base.is_dir():
-        return []
+    """Every write-up under content/, in a stable order; stray and refused files reported
+    (links out of the source folders, special files: see `sources`)."""
     found = []
-    for path in sorted(base.rglob("*")):
-        rel = path.relative_to(root).as_posix()
-        if any(part.startswith(".") for part in path.relative_to(base).parts):
-            continue
-        if path.is_dir() or path.name.endswith(IGNORED_SUFFIXES):
+    for path in source_files(root / CONTENT_DIR, root, errors, skip_hidden=True):
+        if path.name.endswith(IGNORED_SUFFIXES):
             continue
         if path.suffix != ".md":
             errors.add(
                 "not a Markdown write-up",
-                SourceLocation(rel),
+                SourceLocation(path.relative_to(root).as_posix()),
                 "write-ups end in .md; move other files out of content/",
             )
             continue

@@ -14,6 +14,7 @@ from .errors import ErrorCollector, SiteError, SourceLocation
 from .models import DenialReason, Drug, Payer, Site
 from .records import build_drugs, build_payers, build_reasons, build_site
 from .schema import DRUG, PAYER, REASON, SITE
+from .sources import check_source, source_files
 from .yaml_loader import load_yaml_file
 
 
@@ -29,7 +30,7 @@ class SiteData:
 
 def _load(root: Path, display: str, errors: ErrorCollector) -> Any:
     path = root / display
-    if not path.is_file():
+    if not path.exists() and not path.is_symlink():
         errors.add(
             "file is missing",
             SourceLocation(display),
@@ -37,6 +38,7 @@ def _load(root: Path, display: str, errors: ErrorCollector) -> Any:
         )
         return _MISSING
     try:
+        check_source(path, root)
         return load_yaml_file(path, display)
     except SiteError as error:
         errors.add_error(error)
@@ -44,10 +46,13 @@ def _load(root: Path, display: str, errors: ErrorCollector) -> Any:
 
 
 _MISSING = object()
+DATA_DIR = "data"
 
 
 def load_site_data(root: Path, errors: ErrorCollector) -> SiteData | None:
-    """Read and validate the four data files; None (with errors collected) on any problem."""
+    """Read and validate the four data files; None (with errors collected) on any problem.
+    Any other file of data/ that may not be read (see `sources`) is reported too."""
+    source_files(root / DATA_DIR, root, errors)
     raw = {spec.file: _load(root, spec.file, errors) for spec in (SITE, PAYER, DRUG, REASON)}
     site = build_site(raw[SITE.file], errors) if raw[SITE.file] is not _MISSING else None
     payers = build_payers(raw[PAYER.file], errors) if raw[PAYER.file] is not _MISSING else []

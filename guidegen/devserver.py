@@ -308,3 +308,21 @@ class SourceWatcher:
                 f"({time.perf_counter() - started:.2f} s)",
                 flush=True,
             )
+
+
+def check_port(bind: str, port: int) -> None:
+    """Refuse, before anything is printed, a port the server could not listen on."""
+    import errno
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(bind, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+        for family, kind, proto, _, address in infos:
+            with socket.socket(family, kind, proto) as probe:
+                probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as tornado does
+                probe.bind(address)
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            raise SiteError(f"port {port} is in use", hint=f"try --port {port + 1}") from None
+        reason = exc.strerror or str(exc)
+        raise SiteError(f"cannot listen on {bind}:{port}: {reason}") from None

@@ -1,7 +1,8 @@
 """Digests of a build's inputs: every source file, the generator's own code, the options.
 
 A build whose inputs digest equals the one recorded in the output's manifest has nothing
-to do. Reads files; renders nothing.
+to do. Reads only the files `sources` allows (the others are named, never read);
+renders nothing.
 """
 
 from __future__ import annotations
@@ -12,7 +13,9 @@ import subprocess
 from functools import lru_cache
 from pathlib import Path
 
-SOURCE_DIRS = ("data", "content", "templates", "static")
+from .sources import SOURCE_DIRS as SOURCE_DIRS
+from .sources import walk_sources
+
 PACKAGE_DIR = Path(__file__).resolve().parent
 
 
@@ -31,11 +34,10 @@ def inputs_digest(root: Path, options: str) -> str:
     digest.update(code_digest().encode() + b"\0" + options.encode() + b"\0")
     digest.update(repr(sorted(content_dates(root).items())).encode() + b"\0")
     for folder in SOURCE_DIRS:
-        base = root / folder
-        for path in sorted(base.rglob("*")) if base.is_dir() else []:
-            if path.is_file():
-                digest.update(path.relative_to(root).as_posix().encode() + b"\0")
-                digest.update(path.read_bytes())
+        for path, problem in walk_sources(root / folder, root, skip_hidden=folder == "content"):
+            digest.update(path.relative_to(root).as_posix().encode() + b"\0")
+            # a file that may not be read is named, never read: loading reports it
+            digest.update(b"\0refused\0" if problem is not None else path.read_bytes())
     return digest.hexdigest()
 
 

@@ -3,18 +3,22 @@
 Everything is gathered and checked before the first byte is written (the link graph needs
 the whole matrix; a bad input must leave the output untouched). Units of pages are then
 rendered in worker processes into a spare generation of the output, which replaces the
-output in one step. A build whose inputs are unchanged does nothing. Returns reports;
-never prints and never parses options.
+output in one step. A build whose inputs are unchanged does nothing; a second build into
+the same output while one runs is refused (`buildlock`), and a write that fails (disk full,
+read-only) is one error, the previous output intact. Returns reports; never prints and
+never parses options.
 """
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .builder import Plan, UnitResult, Warnings, default_jobs, plan, run_units
+from .buildlock import output_lock
 from .errors import BuildFailed, ErrorCollector, SiteError, SourceLocation
 from .inputs import inputs_digest
 from .limits import RenderTimeout, deadline
@@ -111,6 +115,13 @@ def build_site(
     options = options or BuildOptions()
     started = time.perf_counter()
     target = check_output_dir(out, root)
+    with output_lock(target, out.as_posix()):  # a second build into `out` is refused
+        return _build(root, target, options, progress, started)
+
+
+def _build(
+    root: Path, target: Path, options: BuildOptions, progress: Progress | None, started: float
+) -> BuildReport:
     digest = inputs_digest(root, options.digest_key())
     generations = Generations(target)
     report = BuildReport()
@@ -146,13 +157,20 @@ def build_site(
             generations.abort(workspace)
         if isinstance(exc, SiteError):
             raise BuildFailed([exc]) from None
-        if isinstance(exc, OSError):
-            where = SourceLocation(str(exc.filename)) if exc.filename else None
-            error = SiteError(f"cannot write the output: {exc.strerror}", where)
-            raise BuildFailed([error]) from None
+        if isinstance(exc, (OSError, sqlite3.Error)):
+            raise BuildFailed([_write_error(exc)]) from None
         raise
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _write_error(exc: OSError | sqlite3.Error) -> SiteError:
+    """A failed write (disk full, read-only, permissions, ...) as one line."""
+    hint = "the previous output is unchanged"
+    if isinstance(exc, sqlite3.Error):
+        return SiteError(f"cannot write the output's manifest: {exc}", hint=hint)
+    where = SourceLocation(str(exc.filename)) if exc.filename else None
+    return SiteError(f"cannot write the output: {exc.strerror or exc}", where, hint)
 
 
 def _run(

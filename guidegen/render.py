@@ -26,6 +26,7 @@ from jinja2 import (
     pass_context,
 )
 from jinja2.ext import Extension
+from jinja2.loaders import split_template_path
 from jinja2.runtime import Context
 from markupsafe import Markup
 
@@ -34,6 +35,7 @@ from .hubs import HubPage
 from .jinja_env import SandboxedFlatGlobals
 from .models import Site
 from .pages import GuidePage, PageMeta
+from .sources import check_source, source_files, walk_sources
 
 TEMPLATES_DIR = "templates"
 REQUIRED_TEMPLATES = ("guide.html", "home.html", "hub.html", "404.html", "redirect.html")
@@ -127,15 +129,36 @@ def _line_text(path: Path, line: int) -> str | None:
     return lines[line - 1] if 0 < line <= len(lines) else None
 
 
+class RootedLoader(FileSystemLoader):
+    """templates/ through `sources`: a template (included, extended or rendered) that is a
+    link leading out of the site's source folders, or not a regular file, is a SiteError."""
+
+    def __init__(self, root: Path) -> None:
+        super().__init__(str(root / TEMPLATES_DIR))
+        self.root = root
+
+    def get_source(
+        self, environment: Environment, template: str
+    ) -> tuple[str, str, Callable[[], bool]]:
+        path = Path(self.searchpath[0], *split_template_path(template))
+        if path.exists() or path.is_symlink():
+            check_source(path, self.root)
+        return super().get_source(environment, template)
+
+    def list_templates(self) -> list[str]:
+        folder = Path(self.searchpath[0])
+        found = walk_sources(folder, self.root)
+        return sorted(p.relative_to(folder).as_posix() for p, problem in found if not problem)
+
+
 def check_templates(root: Path, env: Environment | None, errors: ErrorCollector) -> None:
     """Every template parses, and the ones the pipeline renders exist."""
     folder = root / TEMPLATES_DIR
     if not folder.is_dir():
         errors.add("the templates folder is missing", SourceLocation(TEMPLATES_DIR))
         return
-    env = env or Environment(
-        loader=FileSystemLoader(str(folder)), autoescape=True, extensions=[FragmentCache]
-    )
+    source_files(folder, root, errors)
+    env = env or Environment(loader=RootedLoader(root), autoescape=True, extensions=[FragmentCache])
     for name in REQUIRED_TEMPLATES:
         if not (folder / name).is_file():
             errors.add(f"required template '{name}' is missing", SourceLocation(TEMPLATES_DIR))
@@ -144,6 +167,8 @@ def check_templates(root: Path, env: Environment | None, errors: ErrorCollector)
             env.get_template(name)
         except TemplateSyntaxError as exc:
             errors.add_error(template_error(exc, root))
+        except SiteError as error:  # an include that is refused (see RootedLoader)
+            errors.add_error(error)
         except UnicodeDecodeError:
             errors.add("template is not valid UTF-8", SourceLocation(f"{TEMPLATES_DIR}/{name}"))
 
@@ -241,7 +266,7 @@ class Renderer:
         self.root = root
         self.site = site
         self.env = SandboxedFlatGlobals(
-            loader=FileSystemLoader(str(root / TEMPLATES_DIR)),
+            loader=RootedLoader(root),
             autoescape=True,
             undefined=StrictUndefined,
             trim_blocks=True,
@@ -262,7 +287,7 @@ class Renderer:
             digest = hashlib.sha256()
             for used in sorted(self._closure(name)):
                 digest.update(used.encode() + b"\0")
-                digest.update((self.root / TEMPLATES_DIR / used).read_bytes())
+                digest.update(self._source(used).encode("utf-8"))
             self._digests[name] = digest.hexdigest()[:24]
         return self._digests[name]
 
@@ -274,11 +299,17 @@ class Renderer:
             if current in seen:
                 continue
             seen.add(current)
-            source = (self.root / TEMPLATES_DIR / current).read_text(encoding="utf-8")
+            source = self._source(current)
             for used in meta.find_referenced_templates(self.env.parse(source)):
                 if used is not None:
                     pending.append(used)
         return seen
+
+    def _source(self, name: str) -> str:
+        """A template's text, read through the loader's checks (see RootedLoader)."""
+        loader = self.env.loader
+        assert loader is not None
+        return loader.get_source(self.env, name)[0]
 
     def check(self, errors: ErrorCollector) -> None:
         """Load every template (syntax errors with their line) and require the core ones."""

@@ -5,7 +5,8 @@ The file gets front matter and the sections a good write-up has, each with a
 keeps the write-up it had (the drug's or the reason's) until an editor has written this
 one and removed `draft: true`; a published write-up with a placeholder left is an error.
 Names appear as variables, never as text. Unknown slugs are refused with a did-you-mean;
-an existing file is never overwritten.
+an existing file is never overwritten; a folder on the way that is a file, or a link out
+of the site, is refused, and a folder that cannot be written to is one error line.
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ import datetime as dt
 from pathlib import Path
 
 from .data import SiteData
-from .errors import SiteError, SourceLocation, did_you_mean
+from .errors import SiteError, SourceLocation, did_you_mean, relpath
 from .models import DenialReason, Drug, Payer
+from .sources import check_source
 
 TEMPLATE = """\
 ---
@@ -79,12 +81,38 @@ def new_writeup(
         )
     rel = f"content/guides/{p.slug}/{d.slug}/{r.slug}.md"
     path = root / rel
-    if path.exists():
+    if path.exists() or path.is_symlink():
         raise SiteError("the write-up already exists", SourceLocation(rel), "edit it instead")
+    _check_folders(root, path.parent)
     # Names are written as variables, never as text: the body is a Jinja template, and a
     # name is data (a payer called "Aetna {{ 7*7 }}" must not be evaluated).
     text = TEMPLATE.format(today=today.isoformat())
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "x", encoding="utf-8") as handle:  # "x": never overwrite
-        handle.write(text)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "x", encoding="utf-8") as handle:  # "x": never overwrite
+            handle.write(text)
+    except OSError as exc:
+        where = relpath(Path(exc.filename), root) if exc.filename else rel
+        raise SiteError(
+            f"cannot create the write-up: {exc.strerror}",
+            SourceLocation(where),
+            "check that content/ is writable and its folders are folders",
+        ) from None
     return path
+
+
+def _check_folders(root: Path, folder: Path) -> None:
+    """Every folder on the way to the new file that exists must be a real folder inside the
+    site's source folders (a file in its place, or a link out of the site, is refused)."""
+    rel = folder.relative_to(root)
+    for part in [*reversed(rel.parents), rel][1:]:  # content, content/guides, ...
+        path = root / part
+        if not path.exists() and not path.is_symlink():
+            return
+        check_source(path, root)
+        if not path.is_dir():
+            raise SiteError(
+                "is a file where the write-up's folder should be",
+                SourceLocation(part.as_posix()),
+                "rename or move the file, then run `new` again",
+            )

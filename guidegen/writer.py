@@ -43,8 +43,14 @@ class OutputError(SiteError):
 
 def check_output_dir(out: Path, project_root: Path) -> Path:
     """The resolved output folder, refused when it is unsafe to replace."""
-    target = out.resolve()
-    root = project_root.resolve()
+    try:
+        target = out.resolve()
+        root = project_root.resolve()
+    except RuntimeError:  # Python 3.11 reports a loop of symbolic links this way
+        raise OutputError(
+            f"cannot use {out} as the output folder: it is a loop of symbolic links",
+            hint="remove the link, or choose another --out",
+        ) from None
     if target == root or target in root.parents:
         raise OutputError(
             f"refusing to use {out} as the output folder: it contains the project",

@@ -10,6 +10,7 @@ This module knows nothing of the site's schema.
 
 from __future__ import annotations
 
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -120,7 +121,10 @@ def decode_utf8(data: bytes, display: str) -> str:
 def read_source(path: Path, display: str, max_bytes: int = MAX_FILE_BYTES) -> str:
     """Read a source file as UTF-8 text, refusing files over the size cap."""
     try:
-        size = path.stat().st_size
+        status = path.stat()
+        if not stat.S_ISREG(status.st_mode):  # a FIFO would hang the read
+            raise SiteError("is not a regular file", SourceLocation(display), "remove it")
+        size = status.st_size
         if size > max_bytes:
             raise SiteError(
                 f"file is {size:,} bytes, over the {max_bytes:,}-byte limit for a source file",
