@@ -84,7 +84,17 @@ class ProgressBar:
 @click.pass_context
 def cli(ctx: click.Context, root: Path) -> None:
     """Build DenialHelp's appeal-guide site from data/*.yaml and content/**/*.md."""
-    ctx.obj = root
+    # Resolved once, here: every command then works alike with `.`, `../site` or a full
+    # path (the preview's watcher reports absolute paths).
+    ctx.obj = root.resolve()
+
+
+def shown(path: Path) -> str:
+    """A path as the user would type it: relative to the working folder when inside it."""
+    try:
+        return path.resolve().relative_to(Path.cwd()).as_posix()
+    except ValueError:
+        return str(path)
 
 
 @cli.command()
@@ -175,7 +185,7 @@ def build(
         )
     if report.up_to_date:
         click.echo(
-            f"Up to date: no input changed since the last build of {target} "
+            f"Up to date: no input changed since the last build of {shown(target)} "
             f"({report.seconds:.2f} s)."
         )
         return
@@ -184,7 +194,7 @@ def build(
         f"Built {report.guides:,} guides: {report.rendered:,} pages rendered, "
         f"{report.unchanged:,} unchanged, {report.removed:,} removed; "
         f"{report.written:,} files written ({report.bytes / 1e6:.1f} MB) "
-        f"in {report.seconds:.1f} s ({rate:,.0f} pages/s) -> {target}"
+        f"in {report.seconds:.1f} s ({rate:,.0f} pages/s) -> {shown(target)}"
     )
 
 
@@ -231,19 +241,19 @@ def serve(root: Path, port: int, bind: str, stop_after: float | None) -> None:
     from livereload.handlers import LiveReloadHandler
     from tornado.ioloop import IOLoop
 
-    from guidegen.devserver import Preview, SourceWatcher
+    from guidegen.devserver import open_preview, show_errors
 
     started = time.perf_counter()
-    preview = Preview(root)
+    preview, watcher = open_preview(root)  # watching before the first page is served
     LiveReloadHandler.DEFAULT_RELOAD_TIME = 0  # our watcher already folds bursts of saves
-    watcher = SourceWatcher(root, preview.reload)
-    preview.notify = watcher.notify
     server = Server(app=preview, watcher=watcher)
+    count = len(preview.errors)
     state = (
         f"{preview.site.matrix.count():,} guides"
         if preview.site is not None
-        else f"{len(preview.errors)} problems to fix, shown in the browser"
+        else f"{count} {'problem' if count == 1 else 'problems'} to fix, shown in the browser"
     )
+    show_errors(preview.errors)
     click.echo(
         f"Serving http://{bind}:{port}/ ({state}; ready in {time.perf_counter() - started:.2f} s). "
         "Ctrl+C stops."
