@@ -14,15 +14,24 @@ from typing import Any
 
 import click
 
+from guidegen.builder import Warnings
 from guidegen.data import load_site_data
 from guidegen.editor_schemas import SCHEMA_DIR, schema_files
 from guidegen.errors import ErrorCollector
-from guidegen.pipeline import BuildOptions, build_site, check_site
+from guidegen.pipeline import (
+    BuildOptions,
+    build_site,
+    check_site,
+    fail_on_warnings,
+    site_warnings,
+)
 from guidegen.scaffold import new_writeup
 from guidegen.sitefiles import SITEMAP_LIMIT
 from guidegen.sitemodel import load_site
 from guidegen.stats import as_rows, render_stats, site_stats
 from guidegen.writer import check_output_dir, merge_folders
+
+WARNING_KINDS_SHOWN = 10
 
 
 class ShardParam(click.ParamType):  # type: ignore[type-arg]
@@ -95,6 +104,16 @@ def shown(path: Path) -> str:
         return path.resolve().relative_to(Path.cwd()).as_posix()
     except ValueError:
         return str(path)
+
+
+def show_warnings(warnings: Warnings, verbose: bool) -> None:
+    """The first ten kinds of warning (every kind with --verbose), each with its count."""
+    lines = warnings.lines()
+    for line in lines if verbose else lines[:WARNING_KINDS_SHOWN]:
+        click.echo(f"warning: {line}", err=True)
+    if len(lines) > WARNING_KINDS_SHOWN and not verbose:
+        more = len(lines) - WARNING_KINDS_SHOWN
+        click.echo(f"... {more} more (--verbose lists them)", err=True)
 
 
 @cli.command()
@@ -171,11 +190,7 @@ def build(
         return
     if quiet:
         return
-    lines = report.warnings.lines()
-    for line in lines if verbose else lines[:10]:
-        click.echo(f"warning: {line}", err=True)
-    if len(lines) > 10 and not verbose:
-        click.echo(f"... {len(lines) - 10} more kinds of warning (--verbose lists them)", err=True)
+    show_warnings(report.warnings, verbose)
     if verbose and not report.up_to_date:
         click.echo(
             f"{report.units:,} units of work ({report.skipped_units:,} left alone: nothing "
@@ -217,14 +232,22 @@ def merge(root: Path, out: Path, shards: tuple[Path, ...]) -> None:
 
 
 @cli.command()
+@click.option("--strict", is_flag=True, help="Fail on warnings too, as `build --strict` does.")
+@click.option("-v", "--verbose", is_flag=True, help="List every kind of warning.")
 @click.pass_obj
-def check(root: Path) -> None:
-    """Validate data, write-ups and templates; write nothing."""
+def check(root: Path, strict: bool, verbose: bool) -> None:
+    """Validate data, write-ups and templates, and show the build's warnings; write nothing."""
     site = check_site(root)
+    warnings = site_warnings(site)
+    if strict:
+        fail_on_warnings(warnings)
+    show_warnings(warnings, verbose)
+    count = len(warnings.counts)
     click.echo(
         f"OK: {len(site.data.payers)} payers, {len(site.data.drugs)} drugs, "
         f"{len(site.data.reasons)} denial reasons, "
-        f"{sum(1 for _ in site.content.all())} write-ups, {site.matrix.count():,} guides."
+        f"{sum(1 for _ in site.content.all())} write-ups, {site.matrix.count():,} guides"
+        + (f"; {count} kind{'' if count == 1 else 's'} of warning." if count else ".")
     )
 
 
