@@ -17,7 +17,7 @@ import click
 from guidegen.builder import Warnings
 from guidegen.data import load_site_data
 from guidegen.editor_schemas import SCHEMA_DIR, schema_files
-from guidegen.errors import ErrorCollector
+from guidegen.errors import BuildFailed, ErrorCollector, SiteError, with_source_lines
 from guidegen.pipeline import (
     BuildOptions,
     build_site,
@@ -82,7 +82,20 @@ class ProgressBar:
             self.bar.__exit__(None, None, None)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class SiteCommands(click.Group):
+    """The commands; the errors they end with quote the offending line of the site's file."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (BuildFailed, SiteError) as failure:
+            if isinstance(ctx.obj, Path):
+                errors = failure.errors if isinstance(failure, BuildFailed) else [failure]
+                with_source_lines(errors, ctx.obj)
+            raise
+
+
+@click.group(cls=SiteCommands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--root",
     type=click.Path(file_okay=False, path_type=Path),

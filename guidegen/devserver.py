@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from .builder import Output
-from .errors import BuildFailed, SiteError, relpath
+from .errors import BuildFailed, SiteError, relpath, with_source_lines
 from .inputs import SOURCE_DIRS
 from .matrix import output_path
 from .outputs import SiteOutputs
@@ -100,6 +100,7 @@ class Preview:
 
     def _fail(self, generation: int, failure: BuildFailed | SiteError) -> bool:
         errors = failure.errors if isinstance(failure, BuildFailed) else [failure]
+        with_source_lines(errors, self.root)
         with self._lock:
             if generation != self.generation:
                 return False  # a newer reload has started
@@ -166,12 +167,10 @@ class Preview:
             not_found = self.output_for("/404.html")
             body = not_found.make() if not_found is not None else b"Not found"
             return self._respond(start_response, "404 Not Found", body)
-        except SiteError as error:  # a template mistake met while rendering this page
-            return self._respond(start_response, "500 Internal Server Error", error_page([error]))
-        except BuildFailed as failure:  # a write-up this page needs does not compile
-            return self._respond(
-                start_response, "500 Internal Server Error", error_page(failure.errors)
-            )
+        except (SiteError, BuildFailed) as failure:  # a template or a write-up this page uses
+            errors = failure.errors if isinstance(failure, BuildFailed) else [failure]
+            with_source_lines(errors, self.root)
+            return self._respond(start_response, "500 Internal Server Error", error_page(errors))
 
     @staticmethod
     def _respond(
@@ -221,7 +220,8 @@ def error_page(errors: list[SiteError]) -> bytes:
     items = []
     for error in errors:
         where = html.escape(str(error.location)) if error.location else "input"
-        line = f"<pre>{html.escape(error.source_line)}</pre>" if error.source_line else ""
+        context = error.context()
+        line = f"<pre>{html.escape(context)}</pre>" if context is not None else ""
         hint = f'<p class="hint">{html.escape(error.hint)}</p>' if error.hint else ""
         items.append(
             f"<li><p><code>{where}</code>: {html.escape(error.problem)}</p>{line}{hint}</li>"
