@@ -127,18 +127,24 @@ class Page:
         raise TimeoutError(f"{expression} was still {value!r} after {timeout:.0f} s")
 
     def close(self) -> None:
-        socket = getattr(self, "socket", None)
-        if socket is not None:
-            socket.close()
-        self.process.kill()
-        self.process.wait()
-        self.loop.close()
-        shutil.rmtree(self.profile, ignore_errors=True)
+        try:
+            socket = getattr(self, "socket", None)
+            if socket is not None:
+                self.loop.run_until_complete(_close(socket))
+        finally:
+            self.process.kill()
+            self.process.wait()
+            self.loop.close()
+            shutil.rmtree(self.profile, ignore_errors=True)
 
 
 async def _connect(url: str) -> WebSocketClientConnection:
     # called inside the page's own event loop, which tornado then uses for the connection
     return await websocket_connect(url, max_message_size=1 << 28)
+
+
+async def _close(socket: WebSocketClientConnection) -> None:
+    socket.close()  # inside the loop it belongs to
 
 
 H1 = "document.querySelector('h1') && document.querySelector('h1').textContent"

@@ -17,7 +17,7 @@ from guidegen import devserver
 from guidegen.errors import SiteError
 
 from .conftest import ROOT, edit
-from .test_devserver import fetch, free_port
+from .test_devserver import fetch, free_port, stop
 
 sys.path.insert(0, str(ROOT / "bench"))
 from chromium import CHROME, H1, Page  # type: ignore[import-not-found]  # noqa: E402
@@ -58,8 +58,7 @@ class EditorServer:
         return f"http://127.0.0.1:{self.port}{path}"
 
     def stop(self) -> None:
-        self.process.kill()
-        self.process.wait()
+        stop(self.process)
 
 
 @pytest.fixture
