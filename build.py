@@ -7,6 +7,7 @@ import dataclasses
 import datetime as dt
 import io
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -112,11 +113,10 @@ def cli(ctx: click.Context, root: Path) -> None:
 
 
 def shown(path: Path) -> str:
-    """A path as the user would type it: relative to the working folder when inside it."""
-    try:
-        return path.resolve().relative_to(Path.cwd()).as_posix()
-    except ValueError:
-        return str(path)
+    """A path as the user would type it: relative to the working folder when it is near
+    (`output`, `../site/output`), else in full."""
+    relative = os.path.relpath(path.resolve())
+    return str(path.resolve()) if relative.startswith(("../../", "..\\..\\")) else relative
 
 
 def show_warnings(warnings: Warnings, verbose: bool) -> None:

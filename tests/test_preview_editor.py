@@ -200,3 +200,72 @@ def test_an_unexpected_failure_while_loading_becomes_the_error_page(
     ]
     page = devserver.error_page(errors).decode()
     assert "<h1>1 problem to fix</h1>" in page
+
+
+def typed(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, str(ROOT / "build.py"), *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
+@pytest.mark.parametrize("root", [None, ".", "../site", "absolute"])
+def test_every_command_works_with_any_spelling_of_the_root(
+    mini_site: Path, tmp_path: Path, root: str | None
+) -> None:
+    cwd = tmp_path / "elsewhere" if root == "../site" else mini_site
+    cwd.mkdir(exist_ok=True)
+    where = [] if root is None else ["--root", str(mini_site) if root == "absolute" else root]
+    assert typed(cwd, *where, "check").returncode == 0
+    built = typed(cwd, *where, "build")
+    assert built.returncode == 0, built.stderr
+    shown = "../site/output" if root == "../site" else "output"
+    assert built.stdout.rstrip().endswith(f"-> {shown}"), built.stdout
+    assert typed(cwd, *where, "build").stdout.startswith(
+        f"Up to date: no input changed since the last build of {shown} "
+    )
+    made = typed(cwd, *where, "new", "bluebird", "betamab", "step-therapy")
+    assert made.returncode == 0, made.stderr
+    assert made.stdout.startswith("Created content/guides/bluebird/betamab/step-therapy.md: ")
+    assert typed(cwd, *where, "stats").returncode == 0
+
+
+@pytest.mark.parametrize("root", [".", "../site"])
+def test_the_preview_follows_saves_with_a_relative_root(
+    mini_site: Path, tmp_path: Path, root: str
+) -> None:
+    cwd = tmp_path / "elsewhere" if root == "../site" else mini_site
+    cwd.mkdir(exist_ok=True)
+    port = free_port()
+    log = tmp_path / "serve.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, str(ROOT / "build.py"), "--root", root, "serve", "--port", str(port)],
+            cwd=cwd,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        drugs = mini_site / "data/drugs.yaml"
+        for n, name in enumerate(["Alphamax", "Alphamaz"], start=1):
+            deadline = time.perf_counter() + TIMEOUT
+            while "Serving http://" not in log.read_text() and time.perf_counter() < deadline:
+                time.sleep(0.02)
+            old = "Alphamab" if n == 1 else "Alphamax"
+            edit(drugs, f"  name: {old}", f"  name: {name}")
+            status, body = 0, b""
+            while f"{name} denied".encode() not in body and time.perf_counter() < deadline:
+                time.sleep(0.02)
+                status, body = fetch(port, GUIDE)
+            assert status == 200 and f"{name} denied".encode() in body
+        printed = "reloaded after a change to data/drugs.yaml"
+        while log.read_text().count(printed) < 2 and time.perf_counter() < deadline:
+            time.sleep(0.02)
+        output = log.read_text()
+        assert output.count(printed) == 2, output
+        assert "Traceback" not in output
+    finally:
+        stop(process)
