@@ -4,26 +4,13 @@ run as docs/editors-guide.md says, from the site's folder with the defaults."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from .conftest import ROOT, edit, run
+from .conftest import ROOT, edit, run, typed
 
 LONG_NAME = "  name: Bluebird Regional Preferred Provider Health Plans"
-
-
-def editor(site: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """`python build.py ARGS` typed in the site's folder."""
-    return subprocess.run(
-        [sys.executable, str(ROOT / "build.py"), *args],
-        cwd=site,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
 
 
 def warning_lines(output: str) -> list[str]:
@@ -32,7 +19,7 @@ def warning_lines(output: str) -> list[str]:
 
 @pytest.mark.parametrize("command", [["check", "--strict"], ["build", "--strict"]])
 def test_the_untouched_sample_passes_strict(sample_copy: Path, command: list[str]) -> None:
-    result = editor(sample_copy, *command)
+    result = typed(sample_copy, *command)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "warning" not in result.stderr and "error" not in result.stderr
     assert result.stdout.startswith("OK: " if command[0] == "check" else "Built ")
@@ -46,7 +33,7 @@ def test_the_shipped_workflow_checks_and_builds_strictly() -> None:
 
 def test_check_shows_the_warnings_build_reports(mini_site: Path) -> None:
     edit(mini_site / "data/payers.yaml", "  name: Bluebird Plans", LONG_NAME)
-    checked = editor(mini_site, "check")
+    checked = typed(mini_site, "check")
     assert checked.returncode == 0, checked.stderr
     shown = warning_lines(checked.stderr)
     assert (
@@ -58,7 +45,7 @@ def test_check_shows_the_warnings_build_reports(mini_site: Path) -> None:
         checked.stderr
     )
     assert checked.stdout.endswith(f"; {len(shown)} kinds of warning.\n")
-    built = editor(mini_site, "build")
+    built = typed(mini_site, "build")
     assert built.returncode == 0
     assert warning_lines(built.stderr) == shown  # the same lines, in the same order
 
@@ -68,7 +55,7 @@ def test_strict_fails_with_file_first_errors_and_writes_nothing(
     mini_site: Path, command: str
 ) -> None:
     edit(mini_site / "data/payers.yaml", "  name: Bluebird Plans", LONG_NAME)
-    result = editor(mini_site, command, "--strict")
+    result = typed(mini_site, command, "--strict")
     assert result.returncode == 1
     errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
     assert "error: content/drugs/alphamab/off-label.md: only 7 words; a page of its own " in (
@@ -100,13 +87,13 @@ def many_warnings(site: Path) -> None:
 
 def test_check_lists_ten_kinds_then_says_how_many_more(mini_site: Path) -> None:
     many_warnings(mini_site)
-    result = editor(mini_site, "check")
+    result = typed(mini_site, "check")
     assert result.returncode == 0, result.stderr
-    kinds = len(warning_lines(editor(mini_site, "check", "--verbose").stderr))
+    kinds = len(warning_lines(typed(mini_site, "check", "--verbose").stderr))
     assert kinds >= 13  # twelve short write-ups and the drug-level one
     assert len(warning_lines(result.stderr)) == 10
     assert f"... {kinds - 10} more (--verbose lists them)" in result.stderr.splitlines()
-    built = editor(mini_site, "build")
+    built = typed(mini_site, "build")
     assert f"... {kinds - 10} more (--verbose lists them)" in built.stderr.splitlines()
 
 

@@ -5,8 +5,6 @@ speak of the template's names ('page' has no field 'headng'), never of Python cl
 from __future__ import annotations
 
 import html
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -14,7 +12,7 @@ import pytest
 from guidegen.devserver import Preview
 from guidegen.errors import SiteError, SourceLocation, with_source_lines
 
-from .conftest import ROOT, edit
+from .conftest import edit, typed
 
 GUIDE_MD = "content/guides/acme/alphamab/step-therapy.md"
 DRUG_MD = "content/drugs/alphamab/off-label.md"
@@ -105,13 +103,7 @@ def break_site(site: Path, case: str) -> tuple[str, str]:
 @pytest.mark.parametrize("command", ["check", "build"])
 def test_the_terminal_quotes_the_offending_line(mini_site: Path, case: str, command: str) -> None:
     error, quoted = break_site(mini_site, case)
-    result = subprocess.run(
-        [sys.executable, str(ROOT / "build.py"), command],
-        cwd=mini_site,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    result = typed(mini_site, command)
     assert result.returncode == 1
     lines = result.stderr.splitlines()
     at = next(i for i, line in enumerate(lines) if line.startswith(error))

@@ -16,7 +16,7 @@ import pytest
 from guidegen import devserver
 from guidegen.errors import SiteError
 
-from .conftest import ROOT, edit
+from .conftest import ROOT, edit, typed
 from .test_devserver import fetch, free_port, stop
 
 sys.path.insert(0, str(ROOT / "bench"))
@@ -200,16 +200,6 @@ def test_an_unexpected_failure_while_loading_becomes_the_error_page(
     ]
     page = devserver.error_page(errors).decode()
     assert "<h1>1 problem to fix</h1>" in page
-
-
-def typed(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, str(ROOT / "build.py"), *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
 
 
 @pytest.mark.parametrize("root", [None, ".", "../site", "absolute"])
