@@ -7,6 +7,7 @@ import dataclasses
 import datetime as dt
 import io
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -14,17 +15,26 @@ from typing import Any
 
 import click
 
+from guidegen.builder import Warnings
 from guidegen.data import load_site_data
 from guidegen.editor_schemas import SCHEMA_DIR, schema_files
-from guidegen.errors import ErrorCollector
+from guidegen.errors import BuildFailed, ErrorCollector, SiteError, with_source_lines
 from guidegen.guard import GuardedGroup
 from guidegen.limits import cap_memory
-from guidegen.pipeline import BuildOptions, build_site, check_site
+from guidegen.pipeline import (
+    BuildOptions,
+    build_site,
+    check_site,
+    fail_on_warnings,
+    site_warnings,
+)
 from guidegen.scaffold import new_writeup
 from guidegen.sitefiles import SITEMAP_LIMIT
 from guidegen.sitemodel import load_site
 from guidegen.stats import as_rows, render_stats, site_stats
 from guidegen.writer import check_output_dir, merge_folders
+
+WARNING_KINDS_SHOWN = 10
 
 
 class ShardParam(click.ParamType):  # type: ignore[type-arg]
@@ -75,7 +85,21 @@ class ProgressBar:
             self.bar.__exit__(None, None, None)
 
 
-@click.group(cls=GuardedGroup, context_settings={"help_option_names": ["-h", "--help"]})
+class SiteCommands(GuardedGroup):
+    """The commands: never a traceback (GuardedGroup), and the errors they end with quote the
+    offending line of the site's file."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (BuildFailed, SiteError) as failure:
+            if isinstance(ctx.obj, Path):
+                errors = failure.errors if isinstance(failure, BuildFailed) else [failure]
+                with_source_lines(errors, ctx.obj)
+            raise
+
+
+@click.group(cls=SiteCommands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--root",
     type=click.Path(file_okay=False, path_type=Path),
@@ -86,7 +110,26 @@ class ProgressBar:
 @click.pass_context
 def cli(ctx: click.Context, root: Path) -> None:
     """Build DenialHelp's appeal-guide site from data/*.yaml and content/**/*.md."""
-    ctx.obj = root
+    # Resolved once, here: every command then works alike with `.`, `../site` or a full
+    # path (the preview's watcher reports absolute paths).
+    ctx.obj = root.resolve()
+
+
+def shown(path: Path) -> str:
+    """A path as the user would type it: relative to the working folder when it is near
+    (`output`, `../site/output`), else in full."""
+    relative = os.path.relpath(path.resolve())
+    return str(path.resolve()) if relative.startswith(("../../", "..\\..\\")) else relative
+
+
+def show_warnings(warnings: Warnings, verbose: bool) -> None:
+    """The first ten kinds of warning (every kind with --verbose), each with its count."""
+    lines = warnings.lines()
+    for line in lines if verbose else lines[:WARNING_KINDS_SHOWN]:
+        click.echo(f"warning: {line}", err=True)
+    if len(lines) > WARNING_KINDS_SHOWN and not verbose:
+        more = len(lines) - WARNING_KINDS_SHOWN
+        click.echo(f"... {more} more (--verbose lists them)", err=True)
 
 
 @cli.command()
@@ -163,11 +206,7 @@ def build(
         return
     if quiet:
         return
-    lines = report.warnings.lines()
-    for line in lines if verbose else lines[:10]:
-        click.echo(f"warning: {line}", err=True)
-    if len(lines) > 10 and not verbose:
-        click.echo(f"... {len(lines) - 10} more kinds of warning (--verbose lists them)", err=True)
+    show_warnings(report.warnings, verbose)
     if verbose and not report.up_to_date:
         click.echo(
             f"{report.units:,} units of work ({report.skipped_units:,} left alone: nothing "
@@ -177,7 +216,7 @@ def build(
         )
     if report.up_to_date:
         click.echo(
-            f"Up to date: no input changed since the last build of {target} "
+            f"Up to date: no input changed since the last build of {shown(target)} "
             f"({report.seconds:.2f} s)."
         )
         return
@@ -186,7 +225,7 @@ def build(
         f"Built {report.guides:,} guides: {report.rendered:,} pages rendered, "
         f"{report.unchanged:,} unchanged, {report.removed:,} removed; "
         f"{report.written:,} files written ({report.bytes / 1e6:.1f} MB) "
-        f"in {report.seconds:.1f} s ({rate:,.0f} pages/s) -> {target}"
+        f"in {report.seconds:.1f} s ({rate:,.0f} pages/s) -> {shown(target)}"
     )
 
 
@@ -209,18 +248,26 @@ def merge(root: Path, out: Path, shards: tuple[Path, ...]) -> None:
 
 
 @cli.command()
+@click.option("--strict", is_flag=True, help="Fail on warnings too, as `build --strict` does.")
+@click.option("-v", "--verbose", is_flag=True, help="List every kind of warning.")
 @click.pass_obj
-def check(root: Path) -> None:
-    """Validate data, write-ups and templates; write nothing."""
+def check(root: Path, strict: bool, verbose: bool) -> None:
+    """Validate data, write-ups and templates, and show the build's warnings; write nothing."""
     site = check_site(root)
     for doc in site.content.drafts.values():
         left = ", ".join(str(line) for line in doc.todo_lines)
         todo = f"placeholders to fill at lines {left}" if left else "no placeholder left"
         click.echo(f"draft: {doc.path}: not published ({todo}; then remove 'draft: true')")
+    warnings = site_warnings(site)
+    if strict:
+        fail_on_warnings(warnings)
+    show_warnings(warnings, verbose)
+    count = len(warnings.counts)
     click.echo(
         f"OK: {len(site.data.payers)} payers, {len(site.data.drugs)} drugs, "
         f"{len(site.data.reasons)} denial reasons, "
-        f"{sum(1 for _ in site.content.all())} write-ups, {site.matrix.count():,} guides."
+        f"{sum(1 for _ in site.content.all())} write-ups, {site.matrix.count():,} guides"
+        + (f"; {count} kind{'' if count == 1 else 's'} of warning." if count else ".")
     )
 
 
@@ -237,21 +284,21 @@ def serve(root: Path, port: int, bind: str, stop_after: float | None) -> None:
     from livereload.handlers import LiveReloadHandler
     from tornado.ioloop import IOLoop
 
-    from guidegen.devserver import Preview, SourceWatcher, check_port
+    from guidegen.devserver import check_port, open_preview, show_errors
 
     check_port(bind, port)
     started = time.perf_counter()
-    preview = Preview(root)
+    preview, watcher = open_preview(root)  # watching before the first page is served
     LiveReloadHandler.DEFAULT_RELOAD_TIME = 0  # our watcher already folds bursts of saves
-    watcher = SourceWatcher(root, preview.reload)
-    preview.notify = watcher.notify
     server = Server(app=preview, watcher=watcher)
+    count = len(preview.errors)
     state = (
         f"{preview.site.matrix.count():,} guides"
         if preview.site is not None
-        else f"{len(preview.errors)} problems to fix, shown in the browser"
+        else f"{count} {'problem' if count == 1 else 'problems'} to fix, shown in the browser"
     )
     prefix = preview.site.data.site.path_prefix if preview.site is not None else ""
+    show_errors(preview.errors)
     click.echo(
         f"Serving http://{bind}:{port}{prefix}/ ({state}; ready in {time.perf_counter() - started:.2f} s). "
         "Ctrl+C stops."

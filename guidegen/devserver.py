@@ -16,6 +16,7 @@ from __future__ import annotations
 import html
 import mimetypes
 import multiprocessing
+import os
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -25,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from .builder import Output
-from .errors import BuildFailed, SiteError
+from .errors import BuildFailed, SiteError, relpath, with_source_lines
 from .inputs import SOURCE_DIRS
 from .limits import DEFAULT_RENDER_TIMEOUT, RenderTimeout, deadline
 from .matrix import output_path
@@ -34,6 +35,7 @@ from .sitemodel import LoadedSite, load_site
 
 StartResponse = Callable[[str, list[tuple[str, str]]], Any]
 DEBOUNCE_SECONDS = 0.15
+READY_POLL_MS = 50  # how often the watcher's thread wakes up when nothing is saved
 
 
 class Preview:
@@ -55,8 +57,8 @@ class Preview:
         self._checker: BaseProcess | None = None
         self.reload()
 
-    def reload(self) -> None:
-        """Load the inputs again; keep the errors when they do not load."""
+    def reload(self) -> list[SiteError]:
+        """Load the inputs again; keep the errors when they do not load (and return them)."""
         with self._lock:
             self.generation += 1
             generation = self.generation
@@ -66,10 +68,14 @@ class Preview:
             site = load_site(self.root, lazy=True)
         except (BuildFailed, SiteError) as failure:
             self._fail(generation, failure)
-            return
+            return self.errors
+        except Exception as exc:  # a bug, not the editor's mistake: still keep serving
+            self._fail(generation, SiteError(f"the preview could not load the site: {exc!r}"))
+            return self.errors
         with self._lock:
             self.site, self.outputs, self.errors = site, SiteOutputs(site), []
         threading.Thread(target=self._check_everything, args=(generation,), daemon=True).start()
+        return []
 
     def _check_everything(self, generation: int) -> None:
         """The full check, in a process of its own so that it neither slows the pages
@@ -91,10 +97,12 @@ class Preview:
             receive.close()
             process.join()
         if failure is not None and self._fail(generation, failure):
+            show_errors(self.errors)
             self.notify()
 
     def _fail(self, generation: int, failure: BuildFailed | SiteError) -> bool:
         errors = failure.errors if isinstance(failure, BuildFailed) else [failure]
+        with_source_lines(errors, self.root)
         with self._lock:
             if generation != self.generation:
                 return False  # a newer reload has started
@@ -169,12 +177,10 @@ class Preview:
                 not_found = self.output_for("/404.html")
                 body = not_found.make() if not_found is not None else b"Not found"
             return self._respond(start_response, "404 Not Found", body)
-        except SiteError as error:  # a template mistake met while rendering this page
-            return self._respond(start_response, "500 Internal Server Error", error_page([error]))
-        except BuildFailed as failure:  # a write-up this page needs does not compile
-            return self._respond(
-                start_response, "500 Internal Server Error", error_page(failure.errors)
-            )
+        except (SiteError, BuildFailed) as failure:  # a template or a write-up this page uses
+            errors = failure.errors if isinstance(failure, BuildFailed) else [failure]
+            with_source_lines(errors, self.root)
+            return self._respond(start_response, "500 Internal Server Error", error_page(errors))
         except RenderTimeout as exc:  # past the deadline outside any template or write-up
             late = SiteError(f"rendering {path} {exc}", None, "render_timeout in data/site.yaml")
             return self._respond(start_response, "500 Internal Server Error", error_page([late]))
@@ -231,7 +237,8 @@ def error_page(errors: list[SiteError]) -> bytes:
     items = []
     for error in errors:
         where = html.escape(str(error.location)) if error.location else "input"
-        line = f"<pre>{html.escape(error.source_line)}</pre>" if error.source_line else ""
+        context = error.context()
+        line = f"<pre>{html.escape(context)}</pre>" if context is not None else ""
         hint = f'<p class="hint">{html.escape(error.hint)}</p>' if error.hint else ""
         items.append(
             f"<li><p><code>{where}</code>: {html.escape(error.problem)}</p>{line}{hint}</li>"
@@ -249,11 +256,48 @@ def error_page(errors: list[SiteError]) -> bytes:
     ).encode()
 
 
+def show_errors(errors: list[SiteError]) -> None:
+    """The errors in the terminal too, as `build` prints them."""
+    for error in errors:
+        print(f"error: {error.render()}", flush=True)
+
+
+def source_stamp(root: Path) -> list[tuple[str, int, int]]:
+    """Every source file with its size and modification time: tells whether anything was
+    saved between two moments (cheap: no file is read)."""
+    stamp = []
+    for name in SOURCE_DIRS:
+        for folder, _, files in os.walk(root / name):
+            for file in files:
+                path = os.path.join(folder, file)
+                try:
+                    info = os.stat(path)
+                except OSError:  # removed meanwhile: that is a change too
+                    continue
+                stamp.append((path, info.st_size, info.st_mtime_ns))
+    return sorted(stamp)
+
+
+def open_preview(root: Path) -> tuple[Preview, SourceWatcher]:
+    """The site loaded, and a watcher that already sees every save: one made while the
+    site was loading (before the watcher was up) is caught by comparing the files'
+    stamps once it is, so no save after start-up is ever missed."""
+    before = source_stamp(root)
+    preview = Preview(root)
+    watcher = SourceWatcher(root, preview.reload)
+    preview.notify = watcher.notify
+    watcher.begin()
+    if source_stamp(root) != before:
+        show_errors(preview.reload())
+    return preview, watcher
+
+
 class SourceWatcher:
     """A livereload watcher driven by `watchfiles` (inotify): a save is seen at once, and a
-    burst of saves becomes one reload of the site and one reload of the pages."""
+    burst of saves becomes one reload of the site and one reload of the pages. Nothing
+    that goes wrong in a reload stops it from watching."""
 
-    def __init__(self, root: Path, on_change: Callable[[], None]) -> None:
+    def __init__(self, root: Path, on_change: Callable[[], list[SiteError]]) -> None:
         self.root = root
         self.on_change = on_change
         self.filepath: str | None = None
@@ -263,6 +307,13 @@ class SourceWatcher:
         self._lock = threading.Lock()
         self._loop: Any = None
         self._callback: Callable[[], None] | None = None
+        self._ready = threading.Event()
+
+    def begin(self, timeout: float = 60.0) -> None:
+        """Start watching in a thread of its own; return once saves are seen."""
+        threading.Thread(target=self._run, daemon=True).start()
+        if not self._ready.wait(timeout):
+            raise SiteError(f"the preview could not watch the files within {timeout:.0f} s")
 
     # the interface livereload's handler calls
     def watch(self, path: str, func: Any = None, delay: Any = None, ignore: Any = None) -> None:
@@ -271,17 +322,14 @@ class SourceWatcher:
     def start(self, callback: Callable[[], None]) -> bool:
         from tornado.ioloop import IOLoop
 
-        loop = IOLoop.current()
-        self._loop, self._callback = loop, callback
-        thread = threading.Thread(target=self._run, args=(loop, callback), daemon=True)
-        thread.start()
+        self._loop, self._callback = IOLoop.current(), callback
         return True
 
     def notify(self, path: str = "*") -> None:
         """Tell the open pages to reload (from any thread)."""
+        with self._lock:
+            self._pending = path
         if self._loop is not None and self._callback is not None:
-            with self._lock:
-                self._pending = path
             self._loop.add_callback(self._callback)
 
     def examine(self) -> tuple[str | None, float | None]:
@@ -292,22 +340,43 @@ class SourceWatcher:
         self.filepath = pending
         return pending, None
 
-    def _run(self, loop: Any, callback: Callable[[], None]) -> None:
+    def _run(self) -> None:
+        while True:
+            try:
+                self._watch()
+            except Exception as exc:  # watching itself failed: say so, and watch again
+                print(f"error: watching the files failed ({exc!r}); watching again", flush=True)
+                time.sleep(0.5)
+
+    def _watch(self) -> None:
         import watchfiles
 
         folders = [str(self.root / name) for name in SOURCE_DIRS if (self.root / name).is_dir()]
-        for changes in watchfiles.watch(*folders, debounce=int(DEBOUNCE_SECONDS * 1000), step=20):
-            changed = sorted(path for _, path in changes)
-            started = time.perf_counter()
-            self.on_change()
-            with self._lock:
-                self._pending = changed[0]
-            loop.add_callback(callback)
-            print(
-                f"reloaded after a change to {Path(changed[0]).relative_to(self.root)} "
-                f"({time.perf_counter() - started:.2f} s)",
-                flush=True,
-            )
+        for changes in watchfiles.watch(
+            *(folders or [str(self.root)]),
+            debounce=int(DEBOUNCE_SECONDS * 1000),
+            step=20,
+            rust_timeout=READY_POLL_MS,  # the first (empty) answer says it is watching
+            yield_on_timeout=True,
+            recursive=bool(folders),
+        ):
+            self._ready.set()
+            if changes:
+                self._changed(sorted(path for _, path in changes))
+
+    def _changed(self, changed: list[str]) -> None:
+        started = time.perf_counter()
+        try:
+            errors = self.on_change()
+        except Exception as exc:  # never let a reload stop the watching
+            errors = [SiteError(f"the preview could not reload: {exc!r}")]
+        self.notify(changed[0])
+        print(
+            f"reloaded after a change to {relpath(Path(changed[0]), self.root)} "
+            f"({time.perf_counter() - started:.2f} s)",
+            flush=True,
+        )
+        show_errors(errors)
 
 
 def check_port(bind: str, port: int) -> None:

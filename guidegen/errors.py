@@ -3,8 +3,9 @@
 Every problem an editor can cause is a `SiteError` with a `SourceLocation`. Errors are
 collected (never raised one at a time while validating) into an `ErrorCollector`, which
 stops at a budget, and end the run as a single `BuildFailed` listing all of them.
-Errors are picklable so they survive a process pool. This module imports nothing else
-from the package.
+Errors are picklable so they survive a process pool; shown, they quote the offending line
+with its number (read from the file when the error was made without it). This module
+imports nothing else from the package.
 """
 
 from __future__ import annotations
@@ -62,8 +63,21 @@ class SiteError(click.ClickException):
         loc = self.location or SourceLocation("")
         return (loc.path, loc.line, self.problem)
 
+    def context(self) -> str | None:
+        """The offending line with its number, as compilers quote it: `   12 | text`."""
+        if self.source_line is None or self.location is None or not self.location.line:
+            return None
+        return f"{self.location.line:>5} | {self.source_line}"
+
     def show(self, file: IO[Any] | None = None) -> None:
-        click.echo(f"error: {self.render()}", file=file, err=file is None)
+        _echo_error(self, file)
+
+
+def _echo_error(error: SiteError, file: IO[Any] | None) -> None:
+    click.echo(f"error: {error.render()}", file=file, err=file is None)
+    context = error.context()
+    if context is not None:
+        click.echo(context, file=file, err=file is None)
 
 
 class BuildFailed(click.ClickException):
@@ -82,7 +96,7 @@ class BuildFailed(click.ClickException):
     def show(self, file: IO[Any] | None = None) -> None:
         err = file is None
         for error in self.errors:
-            click.echo(f"error: {error.render()}", file=file, err=err)
+            _echo_error(error, file)
         more = f" (stopped after the first {ERROR_BUDGET})" if self.truncated else ""
         noun = "error" if len(self.errors) == 1 else "errors"
         click.echo(f"{len(self.errors)} {noun}{more}; nothing was written.", file=file, err=err)
@@ -137,6 +151,35 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
     """A hint naming the closest choice, Click-style, or None when nothing is close."""
     matches = difflib.get_close_matches(word, sorted(set(choices)), n=1, cutoff=0.6)
     return f"did you mean '{matches[0]}'?" if matches else None
+
+
+SOURCE_LINE_LIMIT = 10 << 20  # bytes: a larger file is not read again to quote a line
+
+
+def with_source_lines(errors: Iterable[SiteError], root: Path) -> None:
+    """Give each error that points at a line the text of that line, read from the site's
+    files where the error was made without it (only files inside the root are read)."""
+    files: dict[str, list[str] | None] = {}
+    for error in errors:
+        where = error.location
+        if error.source_line is not None or where is None or where.line <= 0:
+            continue
+        if where.path not in files:
+            files[where.path] = _lines_of(root, where.path)
+        lines = files[where.path]
+        if lines is not None and where.line <= len(lines):
+            error.source_line = lines[where.line - 1]
+
+
+def _lines_of(root: Path, rel: str) -> list[str] | None:
+    base = root.resolve()
+    path = (base / rel).resolve()
+    try:
+        if base not in path.parents or path.stat().st_size > SOURCE_LINE_LIMIT:
+            return None
+        return path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return None
 
 
 def relpath(path: Path, root: Path) -> str:

@@ -25,7 +25,6 @@ from .pages import (
     DESCRIPTION_MAX,
     TITLE_MAX,
     GuidePage,
-    PageMeta,
     guide_page,
     hub_meta,
     not_found_meta,
@@ -132,7 +131,7 @@ class SiteOutputs(Producer):
             lastmod,
             group,
             True,
-            lambda: guide_warnings(guide, view().meta),
+            lambda: guide_warnings(guide, view().meta.title, view().meta.description),
         )
 
     def hub_output(self, hub: HubPage, group: str) -> Output:
@@ -280,24 +279,25 @@ def _file(path: str, data: bytes) -> Output:
     return Output(path, content_hash(data), lambda: data)
 
 
-def guide_warnings(guide: Guide, meta: PageMeta) -> tuple[tuple[str, str], ...]:
-    """What search results would cut: titles over 60 and descriptions over 160 characters."""
-    doc, title, description = guide.doc, meta.title, meta.description
+def guide_warnings(guide: Guide, title: str, description: str) -> tuple[tuple[str, str], ...]:
+    """What search results would cut: titles over 60 and descriptions over 160 characters.
+    Each starts with the write-up whose front matter can fix it."""
+    path = guide.doc.path
     found = []
     if len(title) > TITLE_MAX:
         found.append(
             (
                 "title-length",
-                f"{guide.url}: the title is {len(title)} characters, over "
-                f"{TITLE_MAX} (shorten the names, or set title: in {doc.path})",
+                f"{path}: the title of {guide.url} is {len(title)} characters, over "
+                f"{TITLE_MAX} (shorten the names, or set title: in its front matter)",
             )
         )
     if len(description) > DESCRIPTION_MAX:
         found.append(
             (
                 "description-length",
-                f"{guide.url}: the description is {len(description)} "
-                f"characters, over {DESCRIPTION_MAX} (set description: in {doc.path})",
+                f"{path}: the description of {guide.url} is {len(description)} "
+                f"characters, over {DESCRIPTION_MAX} (set description: in its front matter)",
             )
         )
     return tuple(found)

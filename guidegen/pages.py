@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from functools import lru_cache
-from typing import NamedTuple
+from typing import Any, NamedTuple
 from urllib.parse import parse_qsl, quote_plus, urlencode, urlsplit, urlunsplit
 
 from markupsafe import Markup
@@ -161,6 +161,7 @@ def guide_title(guide: Guide, site: Site) -> str:
             f"{d} denied {r.title_phrase} by {p.short_name}?",
             f"{d} denial by {p.short_name}: {reason}",
             f"{d}: {reason} ({p.short_name})",
+            f"{d}, {p.short_name}: {reason}",
         ],
         TITLE_MAX,
     )
@@ -182,6 +183,18 @@ def guide_description(guide: Guide) -> str:
     )
 
 
+def guide_texts(guide: Guide, site: Site, names: dict[str, Any] | None = None) -> tuple[str, str]:
+    """The guide's <title> and meta description: the write-up's front matter, else made
+    to fit a search result (`names`: the write-up's variables, when already made)."""
+    doc = guide.doc
+    if doc.title is None and doc.description is None:
+        return guide_title(guide, site), guide_description(guide)
+    names = names or page_names(guide.payer, guide.drug, guide.reason, site)
+    title = doc.render_title(names) or guide_title(guide, site)
+    description = doc.render_description(names) or guide_description(guide)
+    return title, description
+
+
 def guide_page(
     guide: Guide,
     graph: LinkGraph,
@@ -195,9 +208,8 @@ def guide_page(
     `modified` is when the write-up last changed (its `updated` front matter, else its
     last commit); `updated` in front matter is also the date of the review."""
     names = page_names(guide.payer, guide.drug, guide.reason, site)
+    title, description = guide_texts(guide, site, names)
     doc = guide.doc
-    title = doc.render_title(names) or guide_title(guide, site)
-    description = doc.render_description(names) or guide_description(guide)
     heading = f"{guide.drug.name} denied {guide.reason.title_phrase} by {guide.payer.name}?"
     canonical = site.absolute(guide.url)
     crumbs = graph.guide_crumbs(guide)

@@ -25,7 +25,8 @@ from .limits import RenderTimeout, deadline
 from .manifest import Manifest
 from .matrix import Guide
 from .models import ContentLevel
-from .outputs import SiteOutputs
+from .outputs import SiteOutputs, guide_warnings
+from .pages import guide_texts
 from .sitefiles import SITEMAP_LIMIT
 from .sitemodel import LoadedSite, load_site
 from .writer import Generations, Workspace, check_output_dir
@@ -108,6 +109,25 @@ def check_site(root: Path) -> LoadedSite:
     return site
 
 
+def site_warnings(site: LoadedSite) -> Warnings:
+    """The warnings a build of the site reports, without rendering a page: short
+    write-ups, and every guide's title and description against what search results show."""
+    warnings = Warnings()
+    _content_warnings(site, warnings)
+    settings = site.data.site
+    for key in site.matrix.all_keys():
+        guide = site.matrix.guide(key)
+        for kind, message in guide_warnings(guide, *guide_texts(guide, settings)):
+            warnings.add(kind, message)
+    return warnings
+
+
+def fail_on_warnings(warnings: Warnings) -> None:
+    """--strict: every kind of warning becomes an error, `file: message` as they read."""
+    if warnings:
+        raise BuildFailed([SiteError(line) for line in warnings.lines()])
+
+
 def build_site(
     root: Path, out: Path, options: BuildOptions | None = None, progress: Progress | None = None
 ) -> BuildReport:
@@ -144,8 +164,8 @@ def _build(
         manifest.begin(fresh=workspace.fresh)
         _content_warnings(site, report.warnings)
         _run(site, workspace, manifest, options, report, progress)
-        if options.strict and report.warnings:
-            raise BuildFailed([SiteError(f"warning: {line}") for line in report.warnings.lines()])
+        if options.strict:
+            fail_on_warnings(report.warnings)
         manifest.put("inputs", digest)
         manifest.commit()
         generations.commit(workspace, manifest, digest[:32])
@@ -249,5 +269,7 @@ __all__ = [
     "LoadedSite",
     "build_site",
     "check_site",
+    "fail_on_warnings",
+    "site_warnings",
     "load_site",
 ]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import re
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -25,12 +25,14 @@ from jinja2 import (
     nodes,
     pass_context,
 )
+from jinja2.exceptions import UndefinedError
 from jinja2.ext import Extension
 from jinja2.loaders import split_template_path
 from jinja2.runtime import Context
+from jinja2.utils import missing
 from markupsafe import Markup
 
-from .errors import ErrorCollector, SiteError, SourceLocation
+from .errors import ErrorCollector, SiteError, SourceLocation, did_you_mean
 from .hubs import HubPage
 from .jinja_env import SandboxedFlatGlobals
 from .models import Site
@@ -76,8 +78,58 @@ CITATIONS = {
 }
 
 
-def template_error(exc: BaseException, root: Path) -> SiteError:
-    """A template exception as `templates/<name>:<line>: message`, with the line's text."""
+class FieldUndefined(StrictUndefined):
+    """StrictUndefined whose message names no Python class: "no field 'headng' (did you
+    mean 'heading'?)", the suggestion taken from the fields the value really has."""
+
+    __slots__ = ()
+
+    @property
+    def _undefined_message(self) -> str:
+        if self._undefined_hint or self._undefined_obj is missing:
+            return str(super()._undefined_message)
+        name = str(self._undefined_name)
+        hint = did_you_mean(name, _fields(self._undefined_obj))
+        return f"no field '{name}'" + (f" ({hint})" if hint else "")
+
+
+def _fields(value: Any) -> list[str]:
+    """The names a template can look up on a value: its keys, or its public attributes."""
+    if isinstance(value, Mapping):
+        return [str(key) for key in value]
+    return [name for name in dir(value) if not name.startswith("_")]
+
+
+_NO_FIELD = re.compile(r"no field '(?P<name>[^']*)'(?: \((?P<hint>.*)\))?$")
+_UNDEFINED_NAME = re.compile(r"'(?P<name>[^']*)' is undefined$")
+
+
+def _undefined_problem(
+    message: str, line: str | None, names: Iterable[str]
+) -> tuple[str, str | None] | None:
+    """`'page' has no field 'headng'` (the owner read from the template line) or
+    `'pag' is undefined`, each with its did-you-mean; None for other messages."""
+    field = _NO_FIELD.match(message)
+    if field is not None:
+        attr = field["name"]
+        owner = re.search(
+            rf"([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)\s*(?:\.\s*{re.escape(attr)}\b|\[\s*['\"]"
+            rf"{re.escape(attr)}['\"]\s*\])",
+            line or "",
+        )
+        subject = f"'{owner[1]}'" if owner else "the value"
+        return f"{subject} has no field '{attr}'", field["hint"]
+    undefined = _UNDEFINED_NAME.match(message)
+    if undefined is not None:
+        known = sorted(set(names))
+        hint = did_you_mean(undefined["name"], known) or f"templates get {', '.join(known)}"
+        return f"'{undefined['name']}' is undefined", hint
+    return None
+
+
+def template_error(exc: BaseException, root: Path, names: Iterable[str] = ()) -> SiteError:
+    """A template exception as `templates/<name>:<line>: message`, with the line's text;
+    `names`: the variables the template was given (for a did-you-mean)."""
     templates = (root / TEMPLATES_DIR).resolve()
     if isinstance(exc, TemplateSyntaxError) and exc.filename:
         path = Path(exc.filename)
@@ -91,18 +143,15 @@ def template_error(exc: BaseException, root: Path) -> SiteError:
         path = Path(frame.filename)
         if path.suffix in (".html", ".xml", ".txt") and _inside(path, templates):
             display = _display(path, templates, root)
-            message = getattr(exc, "message", None) or str(exc)
-            hint = (
-                "check the variable's name; templates get page, site and helpers"
-                if "undefined" in str(message)
+            message = str(getattr(exc, "message", None) or exc)
+            text = _line_text(path, frame.lineno or 0)
+            found = (
+                _undefined_problem(message, text, names)
+                if isinstance(exc, UndefinedError)
                 else None
             )
-            return SiteError(
-                f"template error: {message}",
-                SourceLocation(display, frame.lineno or 0),
-                hint,
-                _line_text(path, frame.lineno or 0),
-            )
+            problem, hint = found or (f"template error: {message}", None)
+            return SiteError(problem, SourceLocation(display, frame.lineno or 0), hint, text)
     return SiteError(f"template error: {exc}", SourceLocation(TEMPLATES_DIR))
 
 
@@ -268,7 +317,7 @@ class Renderer:
         self.env = SandboxedFlatGlobals(
             loader=RootedLoader(root),
             autoescape=True,
-            undefined=StrictUndefined,
+            undefined=FieldUndefined,
             trim_blocks=True,
             lstrip_blocks=True,
             keep_trailing_newline=True,
@@ -321,7 +370,7 @@ class Renderer:
         except SiteError:
             raise
         except Exception as exc:  # noqa: BLE001 - templates are inputs: any failure is theirs
-            raise template_error(exc, self.root) from None
+            raise template_error(exc, self.root, [*context, *self.env.globals]) from None
         return self._prefixed(html) if self._prefix else html
 
     def _prefixed(self, html: str) -> str:

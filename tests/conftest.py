@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -47,6 +49,17 @@ def sample_copy(tmp_path: Path) -> Path:
 def run(root: Path, *args: str) -> Result:
     """Run the CLI against a site root, as `python build.py --root ROOT ...`."""
     return CliRunner().invoke(cli, ["--root", str(root), *args], catch_exceptions=False)
+
+
+def typed(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """`python build.py ARGS` typed in a folder, as docs/editors-guide.md tells editors."""
+    return subprocess.run(
+        [sys.executable, str(ROOT / "build.py"), *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
 
 
 def edit(path: Path, old: str, new: str) -> None:

@@ -168,8 +168,7 @@ CASES = {
         "templates/guide.html",
         "<h1>{{ page.heading }}</h1>",
         "<h1>{{ page.headline }}</h1>",
-        "templates/guide.html:{line}: template error: 'guidegen.pages.GuidePage object' "
-        "has no attribute 'headline'",
+        "templates/guide.html:{line}: 'page' has no field 'headline' (did you mean 'heading'?)",
     ),
 }
 

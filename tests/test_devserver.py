@@ -21,6 +21,9 @@ from tornado.websocket import websocket_connect
 
 from .conftest import ROOT, edit, run
 
+sys.path.insert(0, str(ROOT / "bench"))
+from serve import stop  # type: ignore[import-not-found]  # noqa: E402  # Ctrl+C, then wait
+
 LIVERELOAD_SCRIPT = re.compile(rb"<script[^>]*>[^<]*livereload[^<]*</script>", re.DOTALL)
 RELOAD_BOUND = 1.0  # seconds from a save to the reload message
 
@@ -72,8 +75,7 @@ class Server:
         raise AssertionError("the server did not start")
 
     def stop(self) -> None:
-        self.process.kill()
-        self.process.wait()
+        stop(self.process)
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,17 +23,10 @@ from .server import StaticServer
 ARTIFACTS = ROOT / "test-artifacts"
 NODE_MODULES = ROOT / "node_modules"
 CHROME = Path("/usr/bin/chromium")
-# Flags for every headless Chromium the checks start (each also gets a fresh profile).
-CHROME_FLAGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-dev-shm-usage",
-]
+# Flags for every headless Chromium the checks start (each also gets a fresh profile): the
+# ones bench/chromium.py starts the preview's browser with.
+sys.path.insert(0, str(ROOT / "bench"))
+from chromium import FLAGS as CHROME_FLAGS  # type: ignore[import-not-found]  # noqa: E402, F401
 
 # Pages the browser checks visit: the home page, a payer hub and two indexable guides.
 PAGES = {
