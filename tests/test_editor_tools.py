@@ -19,7 +19,7 @@ from guidegen.errors import ErrorCollector
 from guidegen.records import build_drugs, build_payers, build_reasons, build_site
 from guidegen.yaml_loader import parse_yaml
 
-from .conftest import ROOT, edit, run
+from .conftest import ROOT, edit, run, typed
 
 
 def jsonable(value: Any) -> Any:
@@ -234,3 +234,25 @@ def test_stats_in_three_formats(mini_site: Path) -> None:
     }
     missing = [r for r in data["rows"] if r["kind"] == "missing"]
     assert missing[0]["guides"] >= missing[-1]["guides"]
+
+
+def test_the_scaffold_workflow_as_an_editor_types_it(sample_copy: Path) -> None:
+    """docs/editors-guide.md: `new`, `check`, fill in, publish; from the site's folder."""
+    page = sample_copy / "output/aetna/ocrevus/step-therapy/index.html"
+    assert typed(sample_copy, "build").returncode == 0
+    before = page.read_bytes()
+    made = typed(sample_copy, "new", "aetna", "ocrevus", "step-therapy")
+    assert made.returncode == 0, made.stderr
+    assert made.stdout.startswith("Created content/guides/aetna/ocrevus/step-therapy.md as a draft")
+    strict = typed(sample_copy, "check", "--strict")
+    assert strict.returncode == 0, strict.stdout + strict.stderr  # a draft is no warning
+    assert "draft: content/guides/aetna/ocrevus/step-therapy.md: not published" in strict.stdout
+    assert typed(sample_copy, "build").returncode == 0
+    assert page.read_bytes() == before  # the reason's fallback still shows
+    path = sample_copy / "content/guides/aetna/ocrevus/step-therapy.md"
+    text = path.read_text(encoding="utf-8").replace("draft: true\n", "")
+    path.write_text(re.sub(r"\{# TODO:[^#]*#\}", "Aetna's own words here.", text), "utf-8")
+    assert typed(sample_copy, "build").returncode == 0
+    assert "Aetna&#39;s own words here." in page.read_text("utf-8") or (
+        "Aetna's own words here." in page.read_text("utf-8")
+    )
