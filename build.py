@@ -118,8 +118,9 @@ def cli(ctx: click.Context, root: Path) -> None:
 def shown(path: Path) -> str:
     """A path as the user would type it: relative to the working folder when it is near
     (`output`, `../site/output`), else in full."""
-    relative = os.path.relpath(path.resolve())
-    return str(path.resolve()) if relative.startswith(("../../", "..\\..\\")) else relative
+    full = os.path.abspath(path)  # not resolve(): the path may be a loop of links
+    relative = os.path.relpath(full)
+    return full if relative.startswith(("../../", "..\\..\\")) else relative
 
 
 def show_warnings(warnings: Warnings, verbose: bool) -> None:
@@ -189,7 +190,7 @@ def build(
     as_json: bool,
 ) -> None:
     """Validate everything, then build the site (only what changed) into the output folder."""
-    target = out if out is not None else root / "output"
+    target = out if out is not None else Path(shown(root / "output"))  # as typed, for messages
     options = BuildOptions(
         jobs=jobs or 0,
         clean=clean,

@@ -219,7 +219,9 @@ def test_every_command_works_with_any_spelling_of_the_root(
     )
     made = typed(cwd, *where, "new", "bluebird", "betamab", "step-therapy")
     assert made.returncode == 0, made.stderr
-    assert made.stdout.startswith("Created content/guides/bluebird/betamab/step-therapy.md: ")
+    assert made.stdout.startswith(
+        "Created content/guides/bluebird/betamab/step-therapy.md as a draft: "
+    )
     assert typed(cwd, *where, "stats").returncode == 0
 
 
