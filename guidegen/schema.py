@@ -199,6 +199,14 @@ class RecordChecker:
 
     def fields(self, record: YMap, label: str, fields: Sequence[Field]) -> dict[str, Any] | None:
         """Checked values of one record, or None when any field is wrong."""
+        values, ok = self.valid_fields(record, label, fields)
+        return values if ok else None
+
+    def valid_fields(
+        self, record: YMap, label: str, fields: Sequence[Field]
+    ) -> tuple[dict[str, Any], bool]:
+        """The record's good values, and whether it had no problem at all (every problem
+        reported): cross-record rules can still run on what is good."""
         known = {f.name: f for f in fields}
         ok = True
         for key in record:
@@ -226,7 +234,7 @@ class RecordChecker:
                 ok = False
             else:
                 values[spec_field.name] = checked
-        return values if ok else None
+        return values, ok
 
     def value(self, spec_field: Field, value: Any, line: int, path: str) -> Any:
         kind = spec_field.kind
