@@ -95,7 +95,10 @@ def control_problem(value: str, prose: bool = False) -> Problem | None:
     char, at = found.group(), found.start() + 1
     if char == "\n" and at == len(value):
         return Problem("ends with a line break", "write it on one line; use '>-', not '>' or '|'")
-    name = _CHAR_NAMES.get(char) or f"the invisible character {unicodedata.name(char, 'control')}"
+    unicode_name = unicodedata.name(char, "")
+    name = _CHAR_NAMES.get(char) or (
+        f"the invisible character {unicode_name}" if unicode_name else "a control character"
+    )
     hint = "keep it on one line" if char in "\n\r" else "delete it; retype the text if pasted"
     return Problem(f"contains {name} (U+{ord(char):04X}) at character {at}", hint)
 
