@@ -322,7 +322,8 @@ def stats(root: Path, fmt: str, top: int) -> None:
 def schemas(root: Path, check: bool) -> None:
     """Write the JSON Schemas of the data files and front matter into schemas/."""
     folder = root / SCHEMA_DIR
-    stale, missing = [], []
+    stale: list[str] = []
+    missing: list[str] = []
     for name, text in schema_files().items():
         path = folder / name
         if path.is_file() and path.read_text(encoding="utf-8") == text:
