@@ -338,3 +338,17 @@ def test_check_lists_every_problem_at_once(mini_site: Path) -> None:
         "error: data/payers.yaml:8: payer name 'ACME health' is also used by 'acme' "
         "(page titles and links need distinct names)",
     ]
+
+
+def test_a_write_up_reports_its_front_matter_body_and_title_together(mini_site: Path) -> None:
+    page = mini_site / "content/drugs/alphamab/off-label.md"
+    page.write_text(
+        "---\nupdated: 2026-10-01\ntitle: '{{ drug.nmae }} at {{ payer.name }}'\n---\n"
+        "# Alphamab off-label\n\nA drug-level write-up for {{ drug.full_name }}.\n",
+        encoding="utf-8",
+    )
+    errors = check_errors(mini_site)
+    assert [e.split(" (")[0] for e in errors] == [
+        "error: content/drugs/alphamab/off-label.md:3: 'drug' has no field 'nmae'",
+        "error: content/drugs/alphamab/off-label.md:5: a level-1 heading in a write-up",
+    ]
