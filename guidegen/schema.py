@@ -15,7 +15,7 @@ from typing import Any
 
 from .errors import ErrorCollector, SourceLocation, did_you_mean
 from .models import ThinPolicy
-from .values import SCALAR_CHECKS, Problem, as_date, type_name
+from .values import SCALAR_CHECKS, Problem, as_date, shown, type_name
 from .yaml_loader import YList, YMap, line_of
 
 RESERVED_PAYER_SLUGS = frozenset({"drugs", "reasons", "assets", "sitemaps", "static", "search"})
@@ -213,7 +213,7 @@ class RecordChecker:
             if key not in known:
                 ok = False
                 hint = did_you_mean(str(key), known) or f"allowed keys: {', '.join(known)}"
-                self.report(record.key_line(key), f"{label}", f"unknown key '{key}'", hint)
+                self.report(record.key_line(key), f"{label}", f"unknown key {shown(key)}", hint)
         values: dict[str, Any] = {}
         for spec_field in fields:
             path = f"{label}.{spec_field.name}"
@@ -252,7 +252,10 @@ class RecordChecker:
             if value not in spec_field.choices or not isinstance(value, str):
                 hint = did_you_mean(str(value), spec_field.choices)
                 self.report(
-                    line, path, f"'{value}' is not one of: {', '.join(spec_field.choices)}", hint
+                    line,
+                    path,
+                    f"{shown(value)} is not one of: {', '.join(spec_field.choices)}",
+                    hint,
                 )
                 return _INVALID
             return value

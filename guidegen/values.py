@@ -103,6 +103,13 @@ def control_problem(value: str, prose: bool = False) -> Problem | None:
     return Problem(f"contains {name} (U+{ord(char):04X}) at character {at}", hint)
 
 
+def shown(value: Any) -> str:
+    """A value quoted for a message; escaped when it holds control characters, which
+    must never reach the terminal (or the page) as they are."""
+    text = str(value)
+    return repr(text) if _LINE_CONTROL_RE.search(text) else f"'{text}'"
+
+
 def _text_problem(value: Any, prose: bool = False) -> str | Problem | None:
     """Not text, or text holding a character no field may hold."""
     return _not_text(value) or control_problem(value, prose)

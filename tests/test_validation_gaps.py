@@ -352,3 +352,24 @@ def test_a_write_up_reports_its_front_matter_body_and_title_together(mini_site: 
         "error: content/drugs/alphamab/off-label.md:3: 'drug' has no field 'nmae'",
         "error: content/drugs/alphamab/off-label.md:5: a level-1 heading in a write-up",
     ]
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        (
+            '  "pre\\e[31mscriber": x',
+            "drugs[0]: unknown key 'pre\\x1b[31mscriber' (did you mean 'prescriber'?)",
+        ),
+        (
+            '  benefit: "med\\e[2J"',
+            "drugs[0].benefit: 'med\\x1b[2J' is not one of: pharmacy, medical",
+        ),
+        ('  benefit: "medical\\0"', "drugs[0].benefit: 'medical\\x00' is not one of:"),
+    ],
+)
+def test_messages_never_echo_control_characters(mini_site: Path, line: str, message: str) -> None:
+    edit(mini_site / "data/drugs.yaml", "  benefit: medical", line)
+    (error,) = check_errors(mini_site)
+    assert error.startswith(f"error: data/drugs.yaml:7: {message}")
+    assert "\x1b" not in error and "\x00" not in error
