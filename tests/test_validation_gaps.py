@@ -373,3 +373,23 @@ def test_messages_never_echo_control_characters(mini_site: Path, line: str, mess
     (error,) = check_errors(mini_site)
     assert error.startswith(f"error: data/drugs.yaml:7: {message}")
     assert "\x1b" not in error and "\x00" not in error
+
+
+def test_write_ups_are_test_rendered_even_when_a_template_fails(mini_site: Path) -> None:
+    edit(mini_site / "templates/guide.html", "{% set guide = page.guide %}", "{% set guide = %}")
+    edit(
+        mini_site / "content/reasons/quantity-limits.md",
+        "{{ drug.name }}{% if",
+        "{{ drug.name }} ({{ drug.generic_name }}){% if",
+    )
+    errors = check_errors(mini_site)
+    assert errors[-1] == (
+        "error: templates/guide.html:3: template syntax error: Expected an expression, "
+        "got 'end of statement block'"
+    )
+    assert errors[0] == (
+        "error: content/reasons/quantity-limits.md:3: prints a field that is empty for this "
+        "page (drug 'deltanib', payer 'acme') (wrap optional fields in "
+        "{% if drug.generic_name %}...{% endif %})"
+    )
+    assert len(errors) == 5
