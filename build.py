@@ -371,25 +371,29 @@ def stats(root: Path, fmt: str, top: int) -> None:
 
 @cli.command()
 @click.option(
-    "--check", is_flag=True, help="Fail if schemas/ is out of date instead of writing it."
+    "--check",
+    is_flag=True,
+    help="Fail if schemas/ is missing a file or out of date instead of writing it.",
 )
 @click.pass_obj
 def schemas(root: Path, check: bool) -> None:
     """Write the JSON Schemas of the data files and front matter into schemas/."""
     folder = root / SCHEMA_DIR
-    stale = []
+    stale: list[str] = []
+    missing: list[str] = []
     for name, text in schema_files().items():
         path = folder / name
         if path.is_file() and path.read_text(encoding="utf-8") == text:
             continue
-        stale.append(name)
+        (stale if path.is_file() else missing).append(name)
         if not check:
             folder.mkdir(exist_ok=True)
             path.write_text(text, encoding="utf-8")
-    if check and stale:
-        raise click.ClickException(
-            f"out of date: {', '.join(stale)} (run: python build.py schemas)"
-        )
+    problems = [f"{SCHEMA_DIR}/{n}: missing" for n in missing]
+    problems += [f"{SCHEMA_DIR}/{n}: out of date" for n in stale]
+    if check and problems:
+        raise SiteError("; ".join(problems), hint="run: python build.py schemas")
+    stale += missing
     click.echo(
         f"{'Checked' if check else 'Wrote'} {len(schema_files())} schemas in {SCHEMA_DIR}/"
         + (f" ({len(stale)} updated)" if stale and not check else "")

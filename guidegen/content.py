@@ -253,17 +253,16 @@ class _Compiler:
             ok = False
             self.errors.add(issue.message, SourceLocation(rel, issue.line), issue.hint)
         tree = self.parse(rel, body, body_line)
-        if tree is None or not self.check_names(rel, tree, body_line):
-            return None
-        self.uses = uses_of(tree)
+        ok = tree is not None and self.check_names(rel, tree, body_line) and ok
+        self.uses = uses_of(tree) if tree is not None else set()
         if not body.strip():
+            ok = False
             self.errors.add(
                 "the write-up has no body",
                 SourceLocation(rel, body_line),
                 "write the Markdown below the front matter",
             )
-            return None
-        if not ok or front is None:
+        if front is None:
             return None
         matter, lines = front
         todo = tuple(body_line + i for i, text in enumerate(body.split("\n")) if TODO in text)
@@ -287,6 +286,8 @@ class _Compiler:
             self.check_front(rel, matter.title, lines["title"])
         if matter.description is not None:
             self.check_front(rel, matter.description, lines["description"])
+        if not ok or tree is None:
+            return None
         return ContentDoc(
             path=rel,
             level=level,

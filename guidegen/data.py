@@ -52,15 +52,24 @@ DATA_DIR = "data"
 def load_site_data(root: Path, errors: ErrorCollector) -> SiteData | None:
     """Read and validate the four data files; None (with errors collected) on any problem.
     Any other file of data/ that may not be read (see `sources`) is reported too."""
+    data = load_records(root, errors)
+    return None if errors else data
+
+
+def load_records(root: Path, errors: ErrorCollector) -> SiteData | None:
+    """Every record that loaded, even when others have problems (all reported), so that
+    later checks (write-ups against slugs, names) still run; None when site.yaml failed.
+    Only a run without errors may build from it."""
     source_files(root / DATA_DIR, root, errors)
     raw = {spec.file: _load(root, spec.file, errors) for spec in (SITE, PAYER, DRUG, REASON)}
     site = build_site(raw[SITE.file], errors) if raw[SITE.file] is not _MISSING else None
     payers = build_payers(raw[PAYER.file], errors) if raw[PAYER.file] is not _MISSING else []
     reasons = build_reasons(raw[REASON.file], errors) if raw[REASON.file] is not _MISSING else []
     reason_slugs = [r.slug for r in reasons] if raw[REASON.file] is not _MISSING else []
+    payer_slugs = [slug for p in payers for slug in (p.slug, *p.aliases)]
     drugs = (
-        build_drugs(raw[DRUG.file], reason_slugs, errors) if raw[DRUG.file] is not _MISSING else []
+        build_drugs(raw[DRUG.file], reason_slugs, errors, payer_slugs)
+        if raw[DRUG.file] is not _MISSING
+        else []
     )
-    if errors or site is None:
-        return None
-    return SiteData(site, tuple(payers), tuple(drugs), tuple(reasons))
+    return None if site is None else SiteData(site, tuple(payers), tuple(drugs), tuple(reasons))

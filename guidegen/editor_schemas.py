@@ -5,6 +5,8 @@ required keys and descriptions cannot drift apart; `python build.py schemas` rew
 them into schemas/, and each data file names its schema on its first line
 (`# yaml-language-server: $schema=...`) for VS Code and other editors. Cross-record rules
 (unique slugs, known reasons, aliases) stay the validator's: a schema cannot see them.
+The patterns are the validator's own (`values.py`), anchored so that ECMAScript (the
+editor) and Python (`jsonschema`) match them whole, never before a final newline.
 """
 
 from __future__ import annotations
@@ -12,18 +14,21 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .schema import (
-    DRUG,
-    FRONT_MATTER,
-    LANG_RE,
+from .schema import DRUG, FRONT_MATTER, PAYER, REASON, SITE, Field, RecordSpec
+from .values import (
+    BASE_URL_PATTERN,
+    DATE_PATTERN,
+    END,
+    LANG_PATTERN,
+    LINE_CONTROLS,
     MAX_NAME,
-    PAYER,
-    PROMO_RE,
-    REASON,
-    SITE,
-    SLUG_RE,
-    Field,
-    RecordSpec,
+    MAX_PRICE,
+    MAX_SECONDS,
+    MAX_SLUG,
+    PROMO_PATTERN,
+    PROSE_CONTROLS,
+    SLUG_PATTERN,
+    URL_PATTERN,
 )
 
 SCHEMA_DIR = "schemas"
@@ -34,21 +39,40 @@ FILES = {
     "denial_reasons.schema.json": REASON,
     "front_matter.schema.json": FRONT_MATTER,
 }
+
+
+def whole(pattern: str) -> str:
+    """A pattern that must match the whole value, in ECMAScript and in Python alike."""
+    return f"^(?:{pattern}){END}"
+
+
+def _filled(refused: str) -> str:
+    """Text that is not only white space and holds none of the `refused` characters."""
+    return r"^(?=[\s\S]*\S)" + f"[^{refused}]*{END}"
+
+
 _SCALARS: dict[str, dict[str, Any]] = {
-    "slug": {"type": "string", "pattern": SLUG_RE.pattern},
-    "name": {
-        "type": "string",
-        "minLength": 1,
-        "maxLength": MAX_NAME,
-        "pattern": r"^[^\n]*\S[^\n]*\n?$",
+    "slug": {"type": "string", "pattern": whole(SLUG_PATTERN), "maxLength": MAX_SLUG},
+    "name": {"type": "string", "maxLength": MAX_NAME, "pattern": _filled(LINE_CONTROLS)},
+    "text": {"type": "string", "pattern": _filled(PROSE_CONTROLS)},
+    # `not maximum 0` also refuses NaN, which passes every comparison
+    "number": {
+        "type": "number",
+        "exclusiveMinimum": 0,
+        "maximum": MAX_PRICE,
+        "not": {"maximum": 0},
     },
-    "text": {"type": "string", "pattern": r"\S"},
-    "number": {"type": "number", "minimum": 0},
-    "url": {"type": "string", "pattern": r"^https?://[^\s/]+[^\s]*$"},
-    "base_url": {"type": "string", "pattern": r"^https?://[^\s/?#]+[^\s?#]*$"},
-    "language": {"type": "string", "pattern": LANG_RE.pattern},
-    "promo": {"type": "string", "pattern": PROMO_RE.pattern},
-    "date": {"type": "string", "format": "date", "pattern": r"^\d{4}-\d{2}-\d{2}$"},
+    "seconds": {
+        "type": "number",
+        "exclusiveMinimum": 0,
+        "maximum": MAX_SECONDS,
+        "not": {"maximum": 0},
+    },
+    "url": {"type": "string", "pattern": whole(URL_PATTERN)},
+    "base_url": {"type": "string", "pattern": whole(BASE_URL_PATTERN)},
+    "language": {"type": "string", "pattern": whole(LANG_PATTERN)},
+    "promo": {"type": "string", "pattern": whole(PROMO_PATTERN)},
+    "date": {"type": "string", "format": "date", "pattern": whole(DATE_PATTERN)},
     "bool": {"type": "boolean"},
 }
 

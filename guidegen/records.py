@@ -1,8 +1,11 @@
 """Validated records: the schema's checked values become Payer, Drug, DenialReason and Site.
 
 Also the rules that span records: unique slugs, aliases that are not live slugs, reserved
-payer slugs, drugs naming known reasons, an offer whose promo price is the lower one.
-No I/O.
+payer slugs, drugs naming known reasons, guide paths short enough to write, an offer whose
+promo price is the lower one. A record with a problem still takes part in these rules
+with its good fields (its slug must be good), so one run reports every problem; such a
+record is built with empty text for what is missing, for the checks of write-ups, and
+never rendered (the run fails). No I/O.
 """
 
 from __future__ import annotations
@@ -31,15 +34,27 @@ def _where(spec: RecordSpec, record: YMap) -> SourceLocation:
     return SourceLocation(spec.file, record.line)
 
 
-def _checked(
-    spec: RecordSpec, value: Any, errors: ErrorCollector
-) -> list[tuple[YMap, dict[str, Any]]]:
+Rows = list[tuple[YMap, dict[str, Any]]]  # a record and its good fields
+# The longest guide path, 'payer/drug/reason/': every file a build writes is under this
+# plus 'index.html.tmp-<pid>' inside its output folder, well below path limits.
+MAX_GUIDE_PATH = 200
+
+
+def _checked(spec: RecordSpec, value: Any, errors: ErrorCollector, complete: bool = False) -> Rows:
+    """The records with their good fields: those with a good slug, or, when `complete`,
+    only those without any problem."""
+    return [(record, fields) for record, _, fields in _labelled(spec, value, errors, complete)]
+
+
+def _labelled(
+    spec: RecordSpec, value: Any, errors: ErrorCollector, complete: bool = False
+) -> list[tuple[YMap, str, dict[str, Any]]]:
     checker = RecordChecker(spec, errors)
     out = []
     for record, label in checker.records(value):
-        fields = checker.fields(record, label, spec.fields)
-        if fields is not None:
-            out.append((record, fields))
+        fields, ok = checker.valid_fields(record, label, spec.fields)
+        if ok or (not complete and "slug" in fields):
+            out.append((record, label, fields))
     return out
 
 
@@ -96,8 +111,8 @@ def build_payers(value: Any, errors: ErrorCollector) -> list[Payer]:
         payers.append(
             Payer(
                 slug=f["slug"],
-                name=f["name"],
-                short_name=f.get("short_name", f["name"]),
+                name=f.get("name", ""),
+                short_name=f.get("short_name") or f.get("name", ""),
                 aliases=f.get("aliases", ()),
                 description=f.get("description"),
                 where=_where(PAYER, record),
@@ -113,9 +128,9 @@ def build_reasons(value: Any, errors: ErrorCollector) -> list[DenialReason]:
     return [
         DenialReason(
             slug=f["slug"],
-            name=f["name"],
-            title_phrase=f["title_phrase"],
-            lead=f["lead"],
+            name=f.get("name", ""),
+            title_phrase=f.get("title_phrase", ""),
+            lead=f.get("lead", ""),
             evidence=f.get("evidence", ()),
             next_steps=f.get("next_steps", ()),
             where=_where(REASON, record),
@@ -125,13 +140,21 @@ def build_reasons(value: Any, errors: ErrorCollector) -> list[DenialReason]:
     ]
 
 
-def build_drugs(value: Any, reason_slugs: Sequence[str], errors: ErrorCollector) -> list[Drug]:
-    rows = _checked(DRUG, value, errors)
-    _unique_slugs(DRUG, rows, errors)
+def build_drugs(
+    value: Any,
+    reason_slugs: Sequence[str],
+    errors: ErrorCollector,
+    payer_slugs: Sequence[str] = (),
+) -> list[Drug]:
+    """Drugs, their reasons checked against `reason_slugs` and their guide paths against
+    the longest of `payer_slugs` (live and old slugs)."""
+    labelled = _labelled(DRUG, value, errors)
+    _unique_slugs(DRUG, [(record, f) for record, _, f in labelled], errors)
     drugs = []
     known = set(reason_slugs)
-    for record, f in rows:
+    for record, label, f in labelled:
         reasons = f.get("reasons")
+        _check_paths(record, label, f, payer_slugs, reasons or reason_slugs, errors)
         if reasons is not None and known:
             line_list = record["reasons"]
             for index, slug in enumerate(reasons):
@@ -145,7 +168,7 @@ def build_drugs(value: Any, reason_slugs: Sequence[str], errors: ErrorCollector)
         drugs.append(
             Drug(
                 slug=f["slug"],
-                name=f["name"],
+                name=f.get("name", ""),
                 generic_name=f.get("generic_name"),
                 drug_class=f.get("drug_class"),
                 condition=f.get("condition"),
@@ -160,8 +183,32 @@ def build_drugs(value: Any, reason_slugs: Sequence[str], errors: ErrorCollector)
     return drugs
 
 
+def _check_paths(
+    record: YMap,
+    label: str,
+    f: dict[str, Any],
+    payer_slugs: Sequence[str],
+    reason_slugs: Sequence[str],
+    errors: ErrorCollector,
+) -> None:
+    """The drug's longest guide path (with the longest payer and reason slugs) fits."""
+    if not payer_slugs or not reason_slugs:
+        return
+    payer, reason = max(payer_slugs, key=len), max(reason_slugs, key=len)
+    for key, slugs in (("slug", [f["slug"]]), ("aliases", f.get("aliases", ()))):
+        drug = max(slugs, key=len, default="")
+        path = f"{payer}/{drug}/{reason}/"
+        if drug and len(path) > MAX_GUIDE_PATH:
+            errors.add(
+                f"{label}.{key}: the guide path of '{drug}' with payer '{payer}' and "
+                f"reason '{reason}' is {len(path)} characters long; at most {MAX_GUIDE_PATH}",
+                SourceLocation(DRUG.file, record.key_line(key)),
+                "shorten the drug, payer or reason slug: URLs and output paths are made of them",
+            )
+
+
 def build_site(value: Any, errors: ErrorCollector) -> Site | None:
-    rows = _checked(SITE, value, errors)
+    rows = _checked(SITE, value, errors, complete=True)
     if not rows:
         return None
     record, f = rows[0]
@@ -180,13 +227,6 @@ def build_site(value: Any, errors: ErrorCollector) -> Site | None:
             "the promo price should be the lower one",
         )
     timeout = f.get("render_timeout", DEFAULT_RENDER_TIMEOUT)
-    if not 0 < timeout <= 3600:
-        errors.add(
-            f"site.render_timeout is {timeout}; it must be more than 0 and at most 3600 seconds",
-            SourceLocation(SITE.file, record.key_line("render_timeout")),
-            f"leave it out for the default of {DEFAULT_RENDER_TIMEOUT:g}",
-        )
-        timeout = DEFAULT_RENDER_TIMEOUT
     return Site(
         base_url=normal_base_url(f["base_url"]),
         site_name=f["site_name"],

@@ -3,29 +3,22 @@
 Each file is a `RecordSpec` of `Field`s (kind, required, a description that also feeds
 editor help). `RecordChecker` checks located values against a spec and collects *every*
 problem as `file:line: path.to.field: what is wrong (hint)`, with a did-you-mean for
-misspelt keys and choices. Turning checked values into records is `records.py`. No I/O.
+misspelt keys and choices; the checks of single values are `values.py`. Turning checked
+values into records is `records.py`. No I/O.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 from .errors import ErrorCollector, SourceLocation, did_you_mean
 from .models import ThinPolicy
+from .values import SCALAR_CHECKS, Problem, as_date, shown, type_name
 from .yaml_loader import YList, YMap, line_of
 
-SLUG_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
-LANG_RE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
-PROMO_RE = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
 RESERVED_PAYER_SLUGS = frozenset({"drugs", "reasons", "assets", "sitemaps", "static", "search"})
-MAX_NAME = 120
-
-Checker = Callable[[Any], str | None]
 
 
 @dataclass(frozen=True)
@@ -50,125 +43,6 @@ class RecordSpec:
     is_list: bool = True
 
 
-def slugify(text: str) -> str:
-    """A slug suggestion for a hint ('Ocrevus (ocrelizumab)' -> 'ocrevus-ocrelizumab')."""
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
-
-
-def _type_name(value: Any) -> str:
-    if value is None:
-        return "empty"
-    if isinstance(value, bool):
-        return "a true/false value"
-    if isinstance(value, (int, float)):
-        return "a number"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "a mapping"
-    return type(value).__name__
-
-
-def _not_text(value: Any) -> str | None:
-    if isinstance(value, str):
-        return None
-    if value is None:
-        return "is empty"
-    if isinstance(value, dt.date):
-        return f"was read as a date ({value.isoformat()}), not text; put it in quotes"
-    if isinstance(value, (bool, int, float)):
-        return f"was read as {_type_name(value)} ({value!r}), not text; put it in quotes"
-    return f"must be text, not {_type_name(value)}"
-
-
-def check_slug(value: Any) -> str | None:
-    if (problem := _not_text(value)) is not None:
-        return problem
-    if not SLUG_RE.match(value):
-        suggestion = slugify(value)
-        tail = f"; try '{suggestion}'" if suggestion else ""
-        return (
-            f"'{value}' is not a valid slug: use lowercase letters, digits and single hyphens{tail}"
-        )
-    return None
-
-
-def check_name(value: Any) -> str | None:
-    if (problem := _not_text(value)) is not None:
-        return problem
-    if not value.strip():
-        return "is empty"
-    if "\n" in value.strip():
-        return "must be a single line"
-    if len(value) > MAX_NAME:
-        return f"is {len(value)} characters long; keep it under {MAX_NAME}"
-    return None
-
-
-def check_text(value: Any) -> str | None:
-    if (problem := _not_text(value)) is not None:
-        return problem
-    return "is empty" if not value.strip() else None
-
-
-def check_number(value: Any) -> str | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return f"must be a number, not {_type_name(value)}"
-    return "must not be negative" if value < 0 else None
-
-
-def check_url(value: Any) -> str | None:
-    if (problem := _not_text(value)) is not None:
-        return problem
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.netloc or " " in value:
-        return f"'{value}' is not an absolute http(s) URL"
-    return None
-
-
-def check_base_url(value: Any) -> str | None:
-    if (problem := check_url(value)) is not None:
-        return problem
-    parts = urlsplit(value)
-    if parts.query or parts.fragment:
-        return "must not have a query or fragment"
-    return None
-
-
-def check_language(value: Any) -> str | None:
-    if (problem := _not_text(value)) is not None:
-        return problem
-    return None if LANG_RE.match(value) else f"'{value}' is not a language tag such as 'en-US'"
-
-
-def check_date(value: Any) -> str | None:
-    if isinstance(value, dt.date):
-        return None
-    return f"must be a date like 2026-11-01 (unquoted), not {value!r}"
-
-
-def check_bool(value: Any) -> str | None:
-    return None if isinstance(value, bool) else f"must be true or false, not {value!r}"
-
-
-def check_promo(value: Any) -> str | None:
-    if (problem := _not_text(value)) is not None:
-        return problem
-    return None if PROMO_RE.match(value) else "use letters, digits, '-' or '_' (at most 40)"
-
-
-_SCALAR_CHECKS: dict[str, Checker] = {
-    "slug": check_slug,
-    "name": check_name,
-    "text": check_text,
-    "number": check_number,
-    "url": check_url,
-    "base_url": check_base_url,
-    "language": check_language,
-    "promo": check_promo,
-    "date": check_date,
-    "bool": check_bool,
-}
 _LIST_ITEM_KIND = {"slug_list": "slug", "text_list": "text"}
 
 PAYER = RecordSpec(
@@ -263,7 +137,7 @@ SITE = RecordSpec(
         ),
         Field(
             "render_timeout",
-            "number",
+            "seconds",
             doc="seconds one page or write-up may take to render before the build stops with "
             "its file (default 30, as Hugo's timeout)",
         ),
@@ -302,8 +176,7 @@ class RecordChecker:
                 self.report(
                     line_of(value, 1),
                     "",
-                    f"{spec.label} must be a mapping of 'key: value' lines, "
-                    f"not {_type_name(value)}",
+                    f"{spec.label} must be a mapping of 'key: value' lines, not {type_name(value)}",
                 )
                 return []
             return [(value, spec.label)]
@@ -319,7 +192,7 @@ class RecordChecker:
             self.report(
                 line_of(value, 1),
                 "",
-                f"must be a list of {spec.label} ('- slug: ...'), not {_type_name(value)}",
+                f"must be a list of {spec.label} ('- slug: ...'), not {type_name(value)}",
             )
             return []
         if not value:
@@ -331,7 +204,7 @@ class RecordChecker:
                 self.report(
                     value.item_line(index),
                     label,
-                    f"must be a mapping ('slug: ...', 'name: ...'), not {_type_name(item)}",
+                    f"must be a mapping ('slug: ...', 'name: ...'), not {type_name(item)}",
                 )
                 continue
             found.append((item, label))
@@ -339,13 +212,21 @@ class RecordChecker:
 
     def fields(self, record: YMap, label: str, fields: Sequence[Field]) -> dict[str, Any] | None:
         """Checked values of one record, or None when any field is wrong."""
+        values, ok = self.valid_fields(record, label, fields)
+        return values if ok else None
+
+    def valid_fields(
+        self, record: YMap, label: str, fields: Sequence[Field]
+    ) -> tuple[dict[str, Any], bool]:
+        """The record's good values, and whether it had no problem at all (every problem
+        reported): cross-record rules can still run on what is good."""
         known = {f.name: f for f in fields}
         ok = True
         for key in record:
             if key not in known:
                 ok = False
                 hint = did_you_mean(str(key), known) or f"allowed keys: {', '.join(known)}"
-                self.report(record.key_line(key), f"{label}", f"unknown key '{key}'", hint)
+                self.report(record.key_line(key), f"{label}", f"unknown key {shown(key)}", hint)
         values: dict[str, Any] = {}
         for spec_field in fields:
             path = f"{label}.{spec_field.name}"
@@ -366,25 +247,28 @@ class RecordChecker:
                 ok = False
             else:
                 values[spec_field.name] = checked
-        return values if ok else None
+        return values, ok
 
     def value(self, spec_field: Field, value: Any, line: int, path: str) -> Any:
         kind = spec_field.kind
-        if kind in _SCALAR_CHECKS:
-            problem = _SCALAR_CHECKS[kind](value)
+        if kind in SCALAR_CHECKS:
+            problem = SCALAR_CHECKS[kind](value)
             if problem:
-                self.report(line, path, problem)
+                self.report(line, path, *_split(problem))
                 return _INVALID
             if kind in ("text", "name"):
                 return " ".join(value.split())
-            if kind == "date" and isinstance(value, dt.datetime):
-                return value.date()
+            if kind == "date":
+                return as_date(value)
             return value
         if kind == "enum":
             if value not in spec_field.choices or not isinstance(value, str):
                 hint = did_you_mean(str(value), spec_field.choices)
                 self.report(
-                    line, path, f"'{value}' is not one of: {', '.join(spec_field.choices)}", hint
+                    line,
+                    path,
+                    f"{shown(value)} is not one of: {', '.join(spec_field.choices)}",
+                    hint,
                 )
                 return _INVALID
             return value
@@ -392,7 +276,7 @@ class RecordChecker:
             return self.list_value(spec_field, value, line, path)
         if kind == "mapping":
             if not isinstance(value, YMap):
-                self.report(line, path, f"must be a mapping, not {_type_name(value)}")
+                self.report(line, path, f"must be a mapping, not {type_name(value)}")
                 return _INVALID
             checked = self.fields(value, path, spec_field.fields)
             return _INVALID if checked is None else checked
@@ -400,19 +284,19 @@ class RecordChecker:
 
     def list_value(self, spec_field: Field, value: Any, line: int, path: str) -> Any:
         if not isinstance(value, YList):
-            self.report(line, path, f"must be a list ([a, b]), not {_type_name(value)}")
+            self.report(line, path, f"must be a list ([a, b]), not {type_name(value)}")
             return _INVALID
         if not value:
             self.report(line, path, "is an empty list; remove the key instead")
             return _INVALID
-        item_check = _SCALAR_CHECKS[_LIST_ITEM_KIND[spec_field.kind]]
+        item_check = SCALAR_CHECKS[_LIST_ITEM_KIND[spec_field.kind]]
         items: list[str] = []
         ok = True
         for index, item in enumerate(value):
             problem = item_check(item)
             if problem:
                 ok = False
-                self.report(value.item_line(index), f"{path}[{index}]", problem)
+                self.report(value.item_line(index), f"{path}[{index}]", *_split(problem))
             elif item in items:
                 ok = False
                 self.report(value.item_line(index), f"{path}[{index}]", f"'{item}' is listed twice")
@@ -422,3 +306,7 @@ class RecordChecker:
 
 
 _INVALID = object()
+
+
+def _split(problem: str | Problem) -> tuple[str, str | None]:
+    return (problem, None) if isinstance(problem, str) else (problem.message, problem.hint)

@@ -3,6 +3,9 @@
 Parses with PyYAML's C loader when available (the pure-Python one otherwise), composes
 the node graph and builds plain values from it: `YMap` (a dict) and `YList` (a list)
 remember the line of every key and item. Only the safe YAML types are constructed.
+Plain scalars are read by the YAML 1.2 core schema, as editors' YAML language servers read
+them: only true/false (any case form of the spec) are booleans, yes/no/on/off are text,
+dates and 1:30 are text, 017 is seventeen and 0o17 fifteen; `<<` merge keys still work.
 Duplicate keys, unknown tags, anchors that multiply data (alias bombs), very deep
 nesting, oversized files and bytes that are not UTF-8 are reported as `SiteError`s.
 This module knows nothing of the site's schema.
@@ -10,6 +13,7 @@ This module knows nothing of the site's schema.
 
 from __future__ import annotations
 
+import re
 import stat
 from pathlib import Path
 from typing import Any
@@ -20,9 +24,9 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from .errors import SiteError, SourceLocation
 
 try:
-    from yaml import CSafeLoader as _Loader
+    from yaml import CSafeLoader as _BaseLoader
 except ImportError:  # pragma: no cover - libyaml is in the PyPI wheels
-    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+    from yaml import SafeLoader as _BaseLoader  # type: ignore[assignment]
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
 MAX_VALUES = 500_000
@@ -31,6 +35,47 @@ MAX_DEPTH = 40
 _MAP_TAG = "tag:yaml.org,2002:map"
 _SEQ_TAG = "tag:yaml.org,2002:seq"
 _MERGE_TAG = "tag:yaml.org,2002:merge"
+_INT_TAG = "tag:yaml.org,2002:int"
+_FLOAT_TAG = "tag:yaml.org,2002:float"
+
+# YAML 1.2.2, 10.3.2 "Tag Resolution" of the core schema, plus the merge key.
+# (tag, pattern, the characters a match can start with; "" is the empty scalar)
+CORE_SCHEMA: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("tag:yaml.org,2002:null", r"~|null|Null|NULL|", ("~", "n", "N", "")),
+    ("tag:yaml.org,2002:bool", r"true|True|TRUE|false|False|FALSE", tuple("tTfF")),
+    (_INT_TAG, r"[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+", tuple("-+0123456789")),
+    (
+        _FLOAT_TAG,
+        r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?"
+        r"|[-+]?\.(inf|Inf|INF)|\.(nan|NaN|NAN)",
+        tuple("-+.0123456789"),
+    ),
+    (_MERGE_TAG, r"<<", ("<",)),
+)
+
+
+class _Loader(_BaseLoader):
+    """PyYAML's (C) safe loader with the YAML 1.2 core schema's implicit types."""
+
+    yaml_implicit_resolvers: dict[Any, Any] = {}
+
+    def construct_core_int(self, node: ScalarNode) -> int:
+        text = str(self.construct_scalar(node))
+        if text.startswith(("0o", "0x")):
+            return int(text[2:], 8 if text[1] == "o" else 16)
+        return int(text, 10)
+
+    def construct_core_float(self, node: ScalarNode) -> float:
+        text = str(self.construct_scalar(node)).lower()
+        if text.endswith((".inf", ".nan")):
+            return float(text.replace(".", ""))
+        return float(text)
+
+
+for _tag, _pattern, _first in CORE_SCHEMA:
+    _Loader.add_implicit_resolver(_tag, re.compile(rf"(?:{_pattern})\Z"), list(_first))
+_Loader.add_constructor(_INT_TAG, _Loader.construct_core_int)
+_Loader.add_constructor(_FLOAT_TAG, _Loader.construct_core_float)
 
 
 class YMap(dict[Any, Any]):

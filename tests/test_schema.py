@@ -5,7 +5,7 @@ from __future__ import annotations
 from guidegen.errors import ErrorCollector
 from guidegen.models import Benefit, ThinPolicy
 from guidegen.records import build_drugs, build_payers, build_reasons, build_site
-from guidegen.schema import slugify
+from guidegen.values import slugify
 from guidegen.yaml_loader import parse_yaml
 
 
@@ -93,7 +93,8 @@ def test_site_settings() -> None:
         errors,
     )
     assert messages(errors) == [
-        "data/site.yaml:1: site.base_url: 'x.test' is not an absolute http(s) URL",
+        "data/site.yaml:1: site.base_url: 'x.test' is not an absolute http(s) URL "
+        "(like https://example.com/path)",
         "data/site.yaml:3: site.language: 'English' is not a language tag such as 'en-US'",
         "data/site.yaml:4: site.offer.promo_code: use letters, digits, '-' or '_' (at most 40)",
     ]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -20,7 +19,7 @@ def test_values_remember_their_lines() -> None:
     first = value[0]
     assert isinstance(first, YMap)
     assert first.key_line("name") == 3
-    assert value[1]["updated"] == dt.date(2026, 11, 1)
+    assert value[1]["updated"] == "2026-11-01"  # YAML 1.2: no implicit dates
 
 
 def test_line_offset_for_front_matter() -> None:
