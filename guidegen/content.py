@@ -141,7 +141,7 @@ class _Compiler:
             ("denial reason", reason, data.reasons),
         ]
         for kind, slug, records in kinds:
-            if slug is None:
+            if slug is None or kind in data.unread:
                 continue
             records = list(records)
             if any(r.slug == slug for r in records):
@@ -156,8 +156,8 @@ class _Compiler:
                 f"the path names an unknown {kind} '{slug}'", SourceLocation(rel, 1), hint
             )
         if ok and drug is not None:
-            record = next(d for d in data.drugs if d.slug == drug)
-            if record.reasons is not None and reason not in record.reasons:
+            record = next((d for d in data.drugs if d.slug == drug), None)
+            if record is not None and record.reasons is not None and reason not in record.reasons:
                 ok = False
                 self.errors.add(
                     f"drug '{drug}' gets no '{reason}' pages, so this write-up would never be used",

@@ -26,6 +26,9 @@ class SiteData:
     payers: tuple[Payer, ...]
     drugs: tuple[Drug, ...]
     reasons: tuple[DenialReason, ...]
+    # kinds ("payer", "drug", "denial reason") whose file could not be read: what names
+    # them cannot be checked in this run (no "unknown drug" for every write-up)
+    unread: frozenset[str] = frozenset()
 
 
 def _load(root: Path, display: str, errors: ErrorCollector) -> Any:
@@ -72,4 +75,11 @@ def load_records(root: Path, errors: ErrorCollector) -> SiteData | None:
         if raw[DRUG.file] is not _MISSING
         else []
     )
-    return None if site is None else SiteData(site, tuple(payers), tuple(drugs), tuple(reasons))
+    unread = frozenset(
+        kind
+        for kind, spec in (("payer", PAYER), ("drug", DRUG), ("denial reason", REASON))
+        if raw[spec.file] is _MISSING
+    )
+    if site is None:
+        return None
+    return SiteData(site, tuple(payers), tuple(drugs), tuple(reasons), unread)

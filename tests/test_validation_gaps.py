@@ -393,3 +393,21 @@ def test_write_ups_are_test_rendered_even_when_a_template_fails(mini_site: Path)
         "{% if drug.generic_name %}...{% endif %})"
     )
     assert len(errors) == 2  # one per write-up (its first failing page), and the template
+
+
+@pytest.mark.parametrize(
+    ("file", "old", "new"),
+    [
+        ("data/drugs.yaml", "  name: Alphamab", "  name: [Alphamab"),
+        ("data/payers.yaml", "  name: Acme Health", "  name: {Acme"),
+        ("data/denial_reasons.yaml", "- slug: step-therapy", "- slug: [step-therapy"),
+    ],
+)
+def test_a_data_file_that_does_not_parse_is_the_only_error(
+    mini_site: Path, file: str, old: str, new: str
+) -> None:
+    """Write-ups that name its records are not each reported as naming unknown slugs."""
+    edit(mini_site / file, old, new)
+    errors = check_errors(mini_site)
+    assert len(errors) == 1 and errors[0].startswith(f"error: {file}:"), errors
+    assert "YAML syntax error" in errors[0]
