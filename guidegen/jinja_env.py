@@ -81,18 +81,20 @@ class SandboxedFlatGlobals(FlatGlobals, ImmutableSandboxedEnvironment):
 
     def getattr(self, obj: Any, attribute: str) -> Any:
         kind = type(obj)
-        fast = _VIEW_TYPES.get(kind)
-        if fast is None:
-            fast = _VIEW_TYPES[kind] = _is_view_type(kind)
-        if fast and attribute[:1] != "_":
-            try:
-                return getattr(obj, attribute)
-            except AttributeError:
-                pass
-        return super().getattr(obj, attribute)
+        if kind in _VIEW_TYPES:
+            if attribute[0] != "_":
+                try:
+                    return getattr(obj, attribute)
+                except AttributeError:
+                    pass
+        elif kind not in _OTHER_TYPES:
+            (_VIEW_TYPES if _is_view_type(kind) else _OTHER_TYPES).add(kind)
+            return self.getattr(obj, attribute)
+        return ImmutableSandboxedEnvironment.getattr(self, obj, attribute)
 
 
-_VIEW_TYPES: dict[type, bool] = {}
+_VIEW_TYPES: set[type] = set()  # classified on first sight
+_OTHER_TYPES: set[type] = set()
 
 
 def _is_view_type(kind: type) -> bool:
