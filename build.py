@@ -283,7 +283,7 @@ def publish(
     """Upload what a build (or a shard of it) wrote to object storage, delete what it removed."""
     from guidegen.publish import configure_website, make_client, publish_changes
 
-    client = make_client(endpoint_url, jobs)
+    client = make_client(endpoint_url or None, jobs)
     listed = read_changes(changes)
     if website:
         configure_website(client, bucket, listed.prefix)
