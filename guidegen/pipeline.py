@@ -122,8 +122,11 @@ def build_site(
         active = generations.active_manifest()
         if active is not None:
             unchanged = active.get("inputs") == digest
+            prefix = active.get("path_prefix") or ""
             active.close()
             if unchanged:
+                if options.changes is not None:  # nothing written, nothing removed
+                    ChangeList().save(options.changes, prefix)
                 report.up_to_date = True
                 report.seconds = time.perf_counter() - started
                 return report

@@ -78,8 +78,7 @@ def test_cloudflare_limits_are_enforced(mini_site: Path) -> None:
     assert result.exit_code == 1
     assert (
         "error: data/drugs.yaml: _redirects has 61 static and 181 dynamic rules; Cloudflare "
-        "Pages accepts at most 2000 static and 100 dynamic ones"
-        in result.output
+        "Pages accepts at most 2000 static and 100 dynamic ones" in result.output
     )
 
 
