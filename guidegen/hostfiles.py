@@ -150,8 +150,8 @@ def check_files_fit(host: str, label: str, *folders: Path) -> None:
         count += 1
         if size > CLOUDFLARE_FILE_SIZE_LIMIT:
             raise SiteError(
-                f"{rel} is {size / 2**20:.1f} MiB; Cloudflare Pages accepts files of at "
-                f"most {CLOUDFLARE_FILE_SIZE_LIMIT // 2**20} MiB",
+                f"{rel} is {size:,} bytes; Cloudflare Pages accepts files of at most "
+                f"{CLOUDFLARE_FILE_SIZE_LIMIT:,} bytes (25 MiB)",
                 SourceLocation(f"output/{rel}"),
                 "set host: s3 in data/site.yaml (object storage takes files of any size)",
             )
