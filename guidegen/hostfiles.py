@@ -71,16 +71,18 @@ def redirect_rules(
     host: str,
     prefix: str = "",
     built: tuple[Container[str], Container[str]] | None = None,
+    pairs: Container[tuple[str, str]] | None = None,
 ) -> Redirects:
     """The rules of every alias, static ones first, the most specific first. Netlify needs
     `301!` to redirect where a file (our redirect page) exists at the old URL; Cloudflare
     always applies its rules. Paths carry base_url's path (`prefix`); `built` (the slugs of
     payers and of drugs with pages) leaves out the aliases of records whose pages are all
-    skipped, whose rules would lead nowhere."""
+    skipped, whose rules would lead nowhere; `pairs` (payer and drug slugs with guides)
+    does the same for a renamed payer and drug together."""
     status = "301!" if host == "netlify" else "301"
     static: list[str] = []
     dynamic: list[str] = []
-    for old, new in _moves(data, built):
+    for old, new in _moves(data, built, pairs):
         if ":" in old:
             dynamic.append(f"{prefix}{old}  {prefix}{new}/  {status}")
         else:
@@ -89,8 +91,7 @@ def redirect_rules(
     dynamic.sort(key=lambda line: ":payer" in line)  # combinations and payers before drugs
     lines = [
         "# Renamed slugs (aliases in data/*.yaml): old URLs move permanently to the new ones.",
-        f"# Written for {host}. Rules without placeholders first: Cloudflare counts every",
-        "# rule after the first with a splat or placeholder as dynamic.",
+        f"# Written for {host}; static rules first (Cloudflare counts all after a dynamic one).",
         *static,
         *dynamic,
     ]
@@ -99,7 +100,9 @@ def redirect_rules(
 
 
 def _moves(
-    data: SiteData, built: tuple[Container[str], Container[str]] | None
+    data: SiteData,
+    built: tuple[Container[str], Container[str]] | None,
+    pairs: Container[tuple[str, str]] | None,
 ) -> Iterator[tuple[str, str]]:
     """(old path, new path) of every renamed payer, payer + drug, and drug."""
     payers = [p for p in data.payers if built is None or p.slug in built[0]]
@@ -107,6 +110,8 @@ def _moves(
     for payer in payers:
         for alias in payer.aliases:
             for drug in drugs:  # both renamed: one hop, not two
+                if pairs is not None and (payer.slug, drug.slug) not in pairs:
+                    continue
                 for old_drug in drug.aliases:
                     yield f"/{alias}/{old_drug}", f"/{payer.slug}/{drug.slug}"
             yield f"/{alias}", f"/{payer.slug}"

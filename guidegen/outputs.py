@@ -237,7 +237,8 @@ class SiteOutputs(Producer):
                 yield self.hub_output(hub, "site")
         if self.host in RULE_FILE_HOSTS:
             prefix = self.settings.path_prefix
-            redirects = redirect_rules(site.data, self.host, prefix, self.built_slugs())
+            built = self.built_slugs()
+            redirects = redirect_rules(site.data, self.host, prefix, built, self.renamed_pairs())
             check_host_limits(redirects, self.host)
             yield _file("_redirects", redirects.text.encode("utf-8"))
             yield _file("_headers", headers_file(self.host, prefix).encode("utf-8"))
@@ -255,6 +256,17 @@ class SiteOutputs(Producer):
         data, hubs = self.site.data, self.site.hubs
         payers = {p.slug for i, p in enumerate(data.payers) if hubs.payer_has_pages(i)}
         return payers, {d.slug for i, d in enumerate(data.drugs) if hubs.drug_payers(i)}
+
+    def renamed_pairs(self) -> set[tuple[str, str]]:
+        """(payer, drug) slugs of the payers and drugs both renamed that have guides."""
+        data, matrix = self.site.data, self.site.matrix
+        return {
+            (p.slug, d.slug)
+            for i, p in enumerate(data.payers)
+            if p.aliases
+            for j, d in enumerate(data.drugs)
+            if d.aliases and any(True for _ in matrix.keys_for(i, j))
+        }
 
     def site_sitemap_urls(self) -> list[str]:
         """The hubs the site-wide sitemap lists: home, drugs and reasons with guides."""
