@@ -190,6 +190,15 @@ def _cli_env(tmp: Path) -> dict[str, str]:
     }
 
 
+def _cli(command: list[str], cwd: Path, tmp: Path) -> tuple[int, str]:
+    """Exit status and output (both streams) of a host CLI, offline and without credentials."""
+    result = subprocess.run(
+        command, cwd=cwd, env={**os.environ, **_cli_env(tmp)}, capture_output=True, text=True,
+        timeout=120, check=False,
+    )  # fmt: skip
+    return result.returncode, result.stdout + result.stderr
+
+
 def _deploy_command(host: str, package: str, binary: str) -> list[str]:
     """The workflow's deploy command, run with the CLI package.json pins (npx would fetch
     the same version)."""
@@ -223,30 +232,12 @@ def test_the_deploy_commands_pass_the_pinned_clis_argument_checks(
     unknown: str,
 ) -> None:
     command = _deploy_command(host, package, binary)
-    env = {**os.environ, **_cli_env(tmp_path)}
-    result = subprocess.run(
-        command,
-        cwd=built_shards[host],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    output = result.stdout + result.stderr
-    assert network_stage in output, output  # stopped where it needs the network, not before
+    status, output = _cli(command, built_shards[host], tmp_path)
+    assert status != 0 and network_stage in output, output  # stopped at the network
     assert "unknown" not in output.lower()
     # the same check catches a flag the CLI does not have (as 17.38.1 lacked --no-build)
-    bogus = subprocess.run(
-        [*command, "--bogus-flag"],
-        cwd=built_shards[host],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert bogus.returncode != 0 and unknown in bogus.stdout + bogus.stderr
+    status, output = _cli([*command, "--bogus-flag"], built_shards[host], tmp_path)
+    assert status != 0 and unknown in output
 
 
 def test_every_deploy_flag_is_in_the_pinned_clis_help(tmp_path: Path) -> None:
@@ -255,13 +246,6 @@ def test_every_deploy_flag_is_in_the_pinned_clis_help(tmp_path: Path) -> None:
         ("cloudflare", "wrangler", "wrangler", ["pages", "deploy", "--help"]),
     ):
         command = _deploy_command(host, package, binary)
-        shown = subprocess.run(
-            [command[0], *help_args],
-            env={**os.environ, **_cli_env(tmp_path)},
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        ).stdout
+        _, shown = _cli([command[0], *help_args], tmp_path, tmp_path)
         for flag in (arg for arg in command[1:] if arg.startswith("--")):
             assert re.search(rf"(^|\s){re.escape(flag)}\b", shown), f"{package}: no {flag}"
