@@ -268,7 +268,14 @@ def _key_line(path: Path, key: str) -> int:
     help="S3 API endpoint: R2's or Google Cloud Storage's, a local server (default: AWS).",
 )
 @click.option("--website", is_flag=True, help="Also set the bucket's index and error documents.")
-@click.option("-j", "--jobs", type=click.IntRange(1, 64), default=16, show_default=True)
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(1, 64),
+    default=16,
+    show_default=True,
+    help="Parallel uploads.",
+)
 @click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.pass_obj
 def publish(
