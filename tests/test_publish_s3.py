@@ -312,3 +312,28 @@ def test_publish_refuses_what_it_cannot_apply(
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     assert shown.format(list=listed) in result.stderr
+
+
+def test_a_site_served_under_a_path_is_published_under_it(
+    site: Path, endpoint: str, bucket: tuple[Any, str]
+) -> None:
+    client, name = bucket
+    edit(
+        site / "data/site.yaml",
+        "base_url: https://example.test",
+        "base_url: https://example.test/appeals/",
+    )
+    shown = build_and_publish(site, endpoint, name)
+    assert shown[0].startswith(f"Published to s3://{name}/appeals/: ")
+    assert changes_of(site / "changes-1.jsonl")[0]["prefix"] == "appeals/"
+    stored = objects(client, name)
+    expected = {f"appeals/{rel}" for s in ("shard-1", "shard-2") for rel in files_of(site / s)}
+    assert set(stored) == expected
+    head = client.head_object(Bucket=name, Key="appeals/acme-old/beta-old/step-therapy/index.html")
+    assert head["WebsiteRedirectLocation"] == "/appeals/acme/betamab/step-therapy/"
+    command = (
+        f"python build.py publish --changes changes-1.jsonl --bucket {name} "
+        f"--endpoint-url {endpoint} --website shard-1"
+    )
+    assert sh(command, site).returncode == 0
+    assert client.get_bucket_website(Bucket=name)["ErrorDocument"] == {"Key": "appeals/404.html"}
