@@ -128,8 +128,8 @@ def _free_port() -> int:
 
 
 class Wrangler:
-    """`wrangler pages dev FOLDER` on 127.0.0.1, offline (no metrics; the one lookup it
-    tries, of Request.cf's data, falls back to a placeholder)."""
+    """`wrangler pages dev FOLDER` on 127.0.0.1, offline: no metrics, no update check, no
+    download of Request.cf's data (its placeholder serves)."""
 
     def __init__(self, folder: Path, work: Path) -> None:
         self.port = _free_port()
@@ -138,6 +138,9 @@ class Wrangler:
         env = {
             **os.environ,
             "WRANGLER_SEND_METRICS": "false",
+            "WRANGLER_HIDE_BANNER": "true",  # the banner asks npm for a newer version
+            "CLOUDFLARE_CF_FETCH_ENABLED": "false",  # Request.cf's placeholder, not a download
+            "WRANGLER_CACHE_DIR": str(work / "cache"),
             "CI": "1",
             "XDG_CONFIG_HOME": str(work / "config"),
             "NO_COLOR": "1",
@@ -244,6 +247,7 @@ def test_wrangler_takes_every_rule_and_moves_old_urls_in_one_hop(
     log = server.output()
     assert f"Parsed {static + dynamic} valid redirect rules." in log
     assert "invalid" not in log and "more performant" not in log
+    assert "cloudflare.com" not in log and "update available" not in log  # nothing fetched
     pages = redirect_pages(out)
     assert len(pages) == 33
     for old, target in pages.items():

@@ -184,6 +184,7 @@ def _cli_env(tmp: Path) -> dict[str, str]:
         "CLOUDFLARE_API_TOKEN": "test-token",
         "CLOUDFLARE_ACCOUNT_ID": "0" * 32,
         "WRANGLER_SEND_METRICS": "false",
+        "WRANGLER_HIDE_BANNER": "true",
         "NETLIFY_TELEMETRY_DISABLED": "1",
         "XDG_CONFIG_HOME": str(tmp / "config"),
         "HOME": str(tmp),
