@@ -16,10 +16,18 @@ from typing import Any
 import click
 
 from guidegen.builder import Warnings
+from guidegen.changes import read_changes
 from guidegen.data import load_site_data
 from guidegen.editor_schemas import SCHEMA_DIR, schema_files
-from guidegen.errors import BuildFailed, ErrorCollector, SiteError, with_source_lines
+from guidegen.errors import (
+    BuildFailed,
+    ErrorCollector,
+    SiteError,
+    SourceLocation,
+    with_source_lines,
+)
 from guidegen.guard import GuardedGroup
+from guidegen.hostfiles import HOSTS, check_files_fit
 from guidegen.limits import cap_memory
 from guidegen.pipeline import (
     BuildOptions,
@@ -163,9 +171,15 @@ def show_warnings(warnings: Warnings, verbose: bool) -> None:
 )
 @click.option(
     "--host",
-    type=click.Choice(["netlify", "cloudflare"]),
+    type=click.Choice(HOSTS),
     default=None,
-    help="Static host to write _redirects and _headers for (default: site.yaml's host).",
+    help="Host to build for: its _redirects, _headers and limits (default: site.yaml's host).",
+)
+@click.option(
+    "--changes",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Also write the files written and removed, as JSON lines, for `publish`.",
 )
 @click.option(
     "--strict", is_flag=True, help="Fail on warnings too (for CI); the output is untouched."
@@ -184,6 +198,7 @@ def build(
     shard: tuple[int, int] | None,
     sitemap_limit: int,
     host: str | None,
+    changes: Path | None,
     strict: bool,
     quiet: bool,
     verbose: bool,
@@ -198,6 +213,7 @@ def build(
         sitemap_limit=sitemap_limit,
         host=host,
         strict=strict,
+        changes=changes,
     )
     report = build_site(root, target, options, progress=None if quiet or as_json else ProgressBar())
     if as_json:
@@ -237,15 +253,100 @@ def build(
     required=True,
     help="The folder to assemble the whole site in.",
 )
+@click.option(
+    "--host",
+    type=click.Choice(HOSTS),
+    default=None,
+    help="Refuse a site this host cannot take (file count, file size).",
+)
 @click.argument(
     "shards", nargs=-1, required=True, type=click.Path(exists=True, file_okay=False, path_type=Path)
 )
 @click.pass_obj
-def merge(root: Path, out: Path, shards: tuple[Path, ...]) -> None:
-    """Assemble the outputs of `build --shard K/N` runs into one site folder."""
+def merge(root: Path, out: Path, host: str | None, shards: tuple[Path, ...]) -> None:
+    """Assemble the outputs of `build --shard K/N` runs into one site folder (hard links)."""
     target = check_output_dir(out, root)
+    if host is not None:
+        check_files_fit(host, f"the site ({len(shards)} shards)", *shards)
     files = merge_folders(target, list(shards))
     click.echo(f"Merged {len(shards)} shards: {files:,} files -> {out}")
+
+
+@cli.command()
+@click.option(
+    "--expect", default="", help="Fail unless site.yaml names this host (a CI variable, say)."
+)
+@click.pass_obj
+def host(root: Path, expect: str) -> None:
+    """Print the host data/site.yaml deploys to: the one setting build and publish follow."""
+    errors = ErrorCollector()
+    data = load_site_data(root, errors)
+    errors.raise_if_any()
+    assert data is not None
+    if expect and expect != data.site.host:
+        raise SiteError(
+            f"the workflow deploys to {expect}, but data/site.yaml says host: {data.site.host}",
+            SourceLocation("data/site.yaml", _key_line(root / "data/site.yaml", "host")),
+            "set host: in data/site.yaml (build and deploy both follow it) and remove the "
+            "DEPLOY_HOST variable",
+        )
+    click.echo(data.site.host)
+
+
+def _key_line(path: Path, key: str) -> int:
+    """The line of a top-level key in a YAML file (0, the whole file, when it is not there)."""
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if line.startswith(f"{key}:"):
+            return number
+    return 0
+
+
+@cli.command()
+@click.option(
+    "--changes",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    required=True,
+    help="The change list `build --changes` wrote.",
+)
+@click.option("--bucket", required=True, help="The bucket the CDN serves.")
+@click.option(
+    "--endpoint-url",
+    default=None,
+    help="S3 API endpoint: R2's or Google Cloud Storage's, a local server (default: AWS).",
+)
+@click.option("--website", is_flag=True, help="Also set the bucket's index and error documents.")
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(1, 64),
+    default=16,
+    show_default=True,
+    help="Parallel uploads.",
+)
+@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.pass_obj
+def publish(
+    root: Path,
+    changes: Path,
+    bucket: str,
+    endpoint_url: str | None,
+    website: bool,
+    jobs: int,
+    folder: Path,
+) -> None:
+    """Upload what a build (or a shard of it) wrote to object storage, delete what it removed."""
+    from guidegen.publish import configure_website, make_client, publish_changes
+
+    client = make_client(endpoint_url or None, jobs)
+    listed = read_changes(changes)
+    if website:
+        configure_website(client, bucket, listed.prefix)
+    report = publish_changes(folder, listed, bucket, client, jobs)
+    click.echo(
+        f"Published to s3://{bucket}/{listed.prefix}: {report.uploaded:,} files uploaded "
+        f"({report.bytes / 1e6:.1f} MB, {report.redirects:,} redirects), "
+        f"{report.deleted:,} deleted."
+    )
 
 
 @cli.command()

@@ -9,7 +9,8 @@ proportion to what changed. Units run in forked worker processes (`--jobs`), whi
 Ctrl+C to the build (it stops them; they print nothing); each file is
 a pure function of its inputs, so the output is the same whatever the number of workers
 or shards.
-Nothing is held per page: a unit returns only the manifest rows it changed, and its own.
+Nothing is held per page: a unit returns only the manifest rows it changed, the files it
+wrote (the change list a publish step uploads), and its own.
 """
 
 from __future__ import annotations
@@ -68,12 +69,22 @@ class Output(NamedTuple):
     # (kind, message) pairs, see Warnings: worked out only for pages that are rendered;
     # an unchanged page reports the ones its manifest row recorded
     warnings: Callable[[], tuple[tuple[str, str], ...]] = lambda: ()
+    redirect: str | None = None  # a redirect page: the URL it sends browsers to
+
+
+class Change(NamedTuple):
+    """A file a unit wrote: its path, size and, for a redirect page, the URL it names."""
+
+    path: str
+    size: int
+    redirect: str | None = None
 
 
 @dataclass
 class UnitResult:
     rows: list[FileRow] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
+    changed: list[Change] = field(default_factory=list)  # the files written
     units: list[UnitRow] = field(default_factory=list)
     skipped: int = 0  # units left alone: their digest of inputs was unchanged
     rendered: int = 0
@@ -87,6 +98,7 @@ class UnitResult:
     def add(self, other: UnitResult) -> None:
         self.rows += other.rows
         self.removed += other.removed
+        self.changed += other.changed
         self.units += other.units
         self.skipped += other.skipped
         self.rendered += other.rendered
@@ -252,6 +264,7 @@ def run_unit(unit: Unit) -> UnitResult:
             digest = content_hash(data)
             if old is None or old.hash != digest:
                 state.workspace.write(output.path, data)
+                result.changed.append(Change(output.path, len(data), output.redirect))
                 result.written += 1
                 result.bytes += len(data)
             result.rows.append(_row(output, key, digest, encode_warnings(found)))

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 
 from .builder import Output, Producer, Unit, content_hash, fingerprint
 from .dependencies import Dependencies, UnitDeps
-from .hostfiles import check_host_limits, headers_file, redirect_rules
+from .hostfiles import RULE_FILE_HOSTS, check_host_limits, headers_file, redirect_rules
 from .hubs import HubPage, lists_indexable
 from .inputs import code_digest
 from .links import LinkGroup, drug_url, guide_link_text, payer_drug_url, reason_url
@@ -165,8 +165,11 @@ class SiteOutputs(Producer):
                 yield self.redirect(f"/{old_payer}/{old_drug}/", hub.url, hub.heading)
 
     def redirect(self, old: str, target: str, label: str) -> Output:
-        """A page at an old URL that sends browsers (and crawlers) to the new one."""
-        return _file(output_path(old), self.site.renderer.redirect(target, label).encode("utf-8"))
+        """A page at an old URL that sends browsers (and crawlers) to the new one; it names
+        its target, for object stores that answer with a redirect instead."""
+        data = self.site.renderer.redirect(target, label).encode("utf-8")
+        redirect = self.settings.path_prefix + target
+        return Output(output_path(old), content_hash(data), lambda: data, redirect=redirect)
 
     # payer units: its hub; its sitemap -------------------------------------------------
     def payer(self, payer: int) -> Iterator[Output]:
@@ -231,11 +234,13 @@ class SiteOutputs(Producer):
             hub = hubs.reason_hub(reason)
             if hub is not None:
                 yield self.hub_output(hub, "site")
-        prefix = self.settings.path_prefix
-        redirects = redirect_rules(site.data, self.host, prefix, self.built_slugs())
-        check_host_limits(redirects, self.host)
-        yield _file("_redirects", redirects.text.encode("utf-8"))
-        yield _file("_headers", headers_file(self.host, prefix).encode("utf-8"))
+        if self.host in RULE_FILE_HOSTS:
+            prefix = self.settings.path_prefix
+            built = self.built_slugs()
+            redirects = redirect_rules(site.data, self.host, prefix, built, self.renamed_pairs())
+            check_host_limits(redirects, self.host)
+            yield _file("_redirects", redirects.text.encode("utf-8"))
+            yield _file("_headers", headers_file(self.host, prefix).encode("utf-8"))
         yield self.not_found()
         yield _file("robots.txt", robots_txt(self.settings).encode("utf-8"))
         for rel, source in sorted(site.assets.files.items()):
@@ -250,6 +255,17 @@ class SiteOutputs(Producer):
         data, hubs = self.site.data, self.site.hubs
         payers = {p.slug for i, p in enumerate(data.payers) if hubs.payer_has_pages(i)}
         return payers, {d.slug for i, d in enumerate(data.drugs) if hubs.drug_payers(i)}
+
+    def renamed_pairs(self) -> set[tuple[str, str]]:
+        """(payer, drug) slugs of the payers and drugs both renamed that have guides."""
+        data, matrix = self.site.data, self.site.matrix
+        return {
+            (p.slug, d.slug)
+            for i, p in enumerate(data.payers)
+            if p.aliases
+            for j, d in enumerate(data.drugs)
+            if d.aliases and any(True for _ in matrix.keys_for(i, j))
+        }
 
     def site_sitemap_urls(self) -> list[str]:
         """The hubs the site-wide sitemap lists: home, drugs and reasons with guides."""

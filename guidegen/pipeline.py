@@ -19,7 +19,9 @@ from pathlib import Path
 
 from .builder import Plan, UnitResult, Warnings, default_jobs, plan, run_units
 from .buildlock import output_lock
+from .changes import ChangeList
 from .errors import BuildFailed, ErrorCollector, SiteError, SourceLocation
+from .hostfiles import check_files_fit
 from .inputs import inputs_digest
 from .limits import RenderTimeout, deadline
 from .manifest import Manifest
@@ -58,6 +60,7 @@ class BuildOptions:
     sitemap_limit: int = SITEMAP_LIMIT
     host: str | None = None  # None: site.yaml's host
     strict: bool = False  # warnings fail the build
+    changes: Path | None = None  # where to write the change list (see changes.py)
 
     def digest_key(self) -> str:
         """The options that change what is written (not --jobs: output is the same)."""
@@ -150,26 +153,37 @@ def _build(
         active = generations.active_manifest()
         if active is not None:
             unchanged = active.get("inputs") == digest
+            prefix = active.get("path_prefix") or ""
             active.close()
             if unchanged:
+                if options.changes is not None:  # nothing written, nothing removed
+                    ChangeList().save(options.changes, prefix)
                 report.up_to_date = True
                 report.seconds = time.perf_counter() - started
                 return report
     site = load_site(root)
     workspace: Workspace | None = None
     manifest: Manifest | None = None
+    changes = ChangeList() if options.changes is not None else None
     try:
         workspace = generations.open(options.clean)
         manifest = workspace.manifest(busy=True)
         manifest.begin(fresh=workspace.fresh)
         _content_warnings(site, report.warnings)
-        _run(site, workspace, manifest, options, report, progress)
+        _run(site, workspace, manifest, options, report, progress, changes)
         if options.strict:
             fail_on_warnings(report.warnings)
+        shard = "the site" if options.shard == (1, 1) else "shard {}/{}".format(*options.shard)
+        check_files_fit(options.host or site.data.site.host, shard, workspace.path)
         manifest.put("inputs", digest)
+        manifest.put("path_prefix", site.data.site.path_prefix)
+        if changes is not None:
+            _fresh_removals(generations, workspace, manifest, changes)
         manifest.commit()
         generations.commit(workspace, manifest, digest[:32])
         manifest = None
+        if changes is not None and options.changes is not None:
+            changes.save(options.changes, site.data.site.path_prefix)
     except BaseException as exc:
         if manifest is not None:
             manifest.close()
@@ -200,6 +214,7 @@ def _run(
     options: BuildOptions,
     report: BuildReport,
     progress: Progress | None,
+    changes: ChangeList | None = None,
 ) -> None:
     data = site.data
     units = plan([p.slug for p in data.payers], [d.slug for d in data.drugs], options.shard)
@@ -224,6 +239,8 @@ def _run(
         report.written += result.written
         report.removed += len(result.removed)
         report.bytes += result.bytes
+        if changes is not None:
+            changes.add(result.changed, result.removed)
         done += 1
         if progress is not None:
             progress(done, len(units), report.rendered)
@@ -232,7 +249,21 @@ def _run(
     run_units(producer, workspace, units, not workspace.fresh, jobs, collect)
     if errors:
         raise BuildFailed(errors[:1])
-    _remove_units_gone(workspace, manifest, units, report)
+    gone = _remove_units_gone(workspace, manifest, units, report)
+    if changes is not None:
+        changes.add((), gone)
+
+
+def _fresh_removals(
+    generations: Generations, workspace: Workspace, manifest: Manifest, changes: ChangeList
+) -> None:
+    """A fresh build replaces the whole output: what the last one had is removed."""
+    changes.fresh = workspace.fresh
+    if workspace.fresh:
+        old = generations.active_manifest()
+        if old is not None:
+            changes.removed_since(old, manifest)
+            old.close()
 
 
 SHORT_WRITE_UP = 250
@@ -251,8 +282,8 @@ def _content_warnings(site: LoadedSite, warnings: Warnings) -> None:
 
 def _remove_units_gone(
     workspace: Workspace, manifest: Manifest, units: Plan, report: BuildReport
-) -> None:
-    """Files of units the site no longer has (a payer or drug removed)."""
+) -> list[str]:
+    """Files of units the site no longer has (a payer or drug removed); returns them."""
     gone = manifest.units().difference(units.unit_keys())
     paths = manifest.paths_of_units(sorted(gone))
     for path in paths:
@@ -260,6 +291,7 @@ def _remove_units_gone(
     manifest.delete(paths)
     manifest.forget_units(gone)
     report.removed += len(paths)
+    return paths
 
 
 __all__ = [

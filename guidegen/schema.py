@@ -144,8 +144,9 @@ SITE = RecordSpec(
         Field(
             "host",
             "enum",
-            doc="static host the site deploys to, for _redirects and _headers (default netlify)",
-            choices=("netlify", "cloudflare"),
+            doc="where the site deploys to: netlify or cloudflare (its _redirects, _headers and "
+            "limits) or s3 (object storage behind a CDN; default netlify)",
+            choices=("netlify", "cloudflare", "s3"),
         ),
         Field("next_steps", "text_list", doc="the checklist shown on every guide"),
     ),

@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Installs the tools tests/quality runs; safe to run repeatedly, fast when all is there.
+# Installs the tools tests/quality and the publishing checks run (tests/test_workflow.py,
+# tests/test_host_tools.py: netlify-cli, wrangler with its workerd binary, Netlify's parsers);
+# safe to run repeatedly, fast when all is there.
 #   - Chromium from Debian (/usr/bin/chromium): the only browser; none is ever downloaded.
 #   - Java 17 for the W3C Nu HTML checker, Node.js >= 20 for Lighthouse 12 and linkinator.
 #   - The npm packages pinned in package-lock.json, into ./node_modules, with --ignore-scripts
