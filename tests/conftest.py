@@ -62,6 +62,19 @@ def typed(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+def pass_strict(site: Path) -> Path:
+    """Make the small test site pass `--strict` (its two specific write-ups are short), as
+    the publish workflow builds with it."""
+    for rel in (
+        "content/drugs/alphamab/off-label.md",
+        "content/guides/acme/alphamab/step-therapy.md",
+    ):
+        path = site / rel
+        words = " ".join(f"word{n}" for n in range(260))
+        path.write_text(path.read_text(encoding="utf-8") + f"\n{words}\n", encoding="utf-8")
+    return site
+
+
 def edit(path: Path, old: str, new: str) -> None:
     """Replace one exact snippet in a file (fails loudly when it is not there)."""
     text = path.read_text(encoding="utf-8")

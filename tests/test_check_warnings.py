@@ -28,7 +28,7 @@ def test_the_untouched_sample_passes_strict(sample_copy: Path, command: list[str
 def test_the_shipped_workflow_checks_and_builds_strictly() -> None:
     workflow = (ROOT / ".github/workflows/publish.yml").read_text(encoding="utf-8")
     assert "run: python build.py check --strict\n" in workflow
-    assert "python build.py build --strict --out shard-" in workflow
+    assert "python build.py build --strict --host ${{ needs.check.outputs.host }}\n" in workflow
 
 
 def test_check_shows_the_warnings_build_reports(mini_site: Path) -> None:

@@ -151,11 +151,11 @@ def test_the_check_job_reads_the_host_from_site_yaml(
 def built_shards(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """The test site with a renamed payer and drug, built as the workflow's build step
     builds it (two shards) and merged as its deploy job merges them, for each rule host."""
-    from .conftest import MINI, copy_site
+    from .conftest import MINI, copy_site, pass_strict
 
     sites = {}
     for host in ("netlify", "cloudflare"):
-        site = copy_site(MINI, tmp_path_factory.mktemp(host) / "site")
+        site = pass_strict(copy_site(MINI, tmp_path_factory.mktemp(host) / "site"))
         edit(
             site / "data/drugs.yaml",
             "- slug: betamab\n",
