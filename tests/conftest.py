@@ -51,14 +51,18 @@ def run(root: Path, *args: str) -> Result:
     return CliRunner().invoke(cli, ["--root", str(root), *args], catch_exceptions=False)
 
 
-def typed(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """`python build.py ARGS` typed in a folder, as docs/editors-guide.md tells editors."""
+def typed(
+    cwd: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """`python build.py ARGS` typed in a folder, as docs/editors-guide.md tells editors
+    (`env`: variables set on top of this process's)."""
     return subprocess.run(
         [sys.executable, str(ROOT / "build.py"), *args],
         cwd=cwd,
         capture_output=True,
         text=True,
         timeout=600,
+        env=None if env is None else {**os.environ, **env},
     )
 
 

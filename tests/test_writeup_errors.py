@@ -4,10 +4,7 @@ no write-up or template can hang the build or take the machine's memory."""
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -20,7 +17,7 @@ from guidegen.sitemodel import load_site
 from guidegen.templating import page_names
 from guidegen.writeup_check import check_every_writeup_page
 
-from .conftest import ROOT, edit, run
+from .conftest import edit, run, typed
 
 WRITE_UP = "content/reasons/off-label.md"
 
@@ -48,19 +45,7 @@ def _write(site: Path, body: str) -> None:
     (site / WRITE_UP).write_text(f"## Angle\n\n{body}\n", encoding="utf-8")
 
 
-def _cli(
-    site: Path, *args: str, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    """The command as an editor types it: from the site's folder, relative paths."""
-    return subprocess.run(
-        [sys.executable, str(ROOT / "build.py"), *args],
-        cwd=site,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**os.environ, **(env or {})},
-        check=False,
-    )
+_cli = typed  # the command as an editor types it: from the site's folder, relative paths
 
 
 @pytest.mark.parametrize(("body", "line", "message"), RUNTIME_FAILURES + COMPILE_FAILURES)
