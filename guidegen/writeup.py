@@ -181,11 +181,6 @@ def _compiled_front(source: str) -> Any:
     return _environments()[3].from_string(source)
 
 
-def render_doc(doc: ContentDoc, names: dict[str, Any]) -> Markup:
-    """The write-up's HTML for one page: escaped values in sanitized markup."""
-    return doc.render_body(names)
-
-
 def split_front_matter(text: str) -> tuple[str | None, str, int]:
     """(front matter text or None, body, 1-based line the body starts on)."""
     lines = text.split("\n")

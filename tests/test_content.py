@@ -15,7 +15,6 @@ from guidegen.markup import lint, markdown_to_template_source
 from guidegen.models import ContentLevel
 from guidegen.sitemodel import load_site
 from guidegen.templating import page_names
-from guidegen.writeup import render_doc
 
 from .conftest import ROOT, edit
 
@@ -54,7 +53,7 @@ def test_body_renders_names_escaped(mini_site: Path) -> None:
     )
     data, content = load(mini_site)
     doc = content.doc(content.reasons["step-therapy"])
-    html = render_doc(doc, page_names(data.payers[0], data.drugs[0], data.reasons[0], data.site))
+    html = doc.render_body(page_names(data.payers[0], data.drugs[0], data.reasons[0], data.site))
     assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; Co denied Alphamab for test disease" in html
     assert "<script>" not in html
 
@@ -147,7 +146,7 @@ def test_the_load_check_leaves_no_compiled_write_up_behind() -> None:
     assert write_ups._compiled_front.cache_info().currsize == 0
     key = next(iter(site.matrix.all_keys()))
     guide = site.matrix.guide(key)
-    assert "<" in render_doc(
-        guide.doc, page_names(guide.payer, guide.drug, guide.reason, site.data.site)
+    assert "<" in guide.doc.render_body(
+        page_names(guide.payer, guide.drug, guide.reason, site.data.site)
     )
     assert write_ups._compiled_body.cache_info().currsize == 1

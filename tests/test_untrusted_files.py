@@ -11,8 +11,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import subprocess
-import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -25,7 +23,7 @@ from guidegen.errors import SiteError
 from guidegen.inputs import inputs_digest
 from guidegen.render import RootedLoader
 
-from .conftest import ROOT, run
+from .conftest import run, typed
 from .test_devserver import Server, fetch
 from .test_incremental import site_files
 
@@ -52,20 +50,7 @@ def fifo(path: Path) -> None:
     os.mkfifo(path)
 
 
-def as_typed(
-    site: Path, *args: str, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    """`python build.py ARGS` from the site's folder with default options, as a user types it
-    (a build that read a FIFO would hang: the timeout fails the test instead)."""
-    return subprocess.run(
-        [sys.executable, str(ROOT / "build.py"), *args],
-        cwd=site,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, **(env or {})},
-        check=False,
-    )
+as_typed = typed  # `python build.py ARGS` from the site's folder, as a user types it
 
 
 # Each case plants one bad file in the site (`site`, beside it `outside`, which holds
